@@ -1,5 +1,6 @@
-/* JSON Lines import: read the file in slices on the worker loop, parse each line
- * (transfer_line.c) and upsert the documents in batches. */
+/* JSON Lines import on the worker loop. A threadpool job reads and parses the next batch
+ * (transfer_import_read.c) while the loop stores the previous one, so parsing overlaps with the
+ * store's commits; at most one batch is being read and one is with the backend. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,12 +12,24 @@
 
 #include "transfer_internal.h"
 
-#define IMPORT_BATCH 5000
-#define IMPORT_BATCH_BYTES (16u << 20)
-#define IMPORT_READ_CHUNK (1u << 20)
-/* A 20 MiB value is 27 MiB of base64: allow that plus the other fields. */
-#define IMPORT_LINE_MAX ((size_t)KV_VALUE_MAX * 2)
-#define IMPORT_PROBLEMS_SHOWN 3
+typedef struct import_state {
+    char *path;
+    int open_errno;
+    uint64_t file_size;
+    kv__import_reader reader; /* belongs to the read job while `reading` */
+    uv_work_t read_work;
+    bool started;
+    bool reading;
+    kv__import_batch *incoming; /* written by the read job */
+    kv__import_batch *ready;    /* parsed, waiting for the backend */
+    kv__op **ops;               /* the batch with the backend (one slot per entry) */
+    size_t in_flight;
+    bool end_of_file;
+    int read_errno;
+    uint64_t consumed;
+    uint64_t stored;
+    kv__import_problems problems;
+} import_state;
 
 static void *xcalloc(size_t count, size_t size)
 {
@@ -28,53 +41,11 @@ static void *xcalloc(size_t count, size_t size)
     return p;
 }
 
-typedef struct import_op {
-    kv__op op; /* first, so a kv__op pointer is an import_op pointer */
-    uint64_t line;
-} import_op;
-
-typedef struct import_state {
-    char *path;
-    char *id_field; /* NULL: export-format lines */
-    int fd;
-    int open_errno;
-    uint64_t file_size;
-    char *buf;
-    size_t buf_start, buf_len, buf_cap, scan_from;
-    bool eof;
-    bool skipping_long_line;
-    uint64_t line_no;
-    uint64_t consumed; /* bytes of the lines handled so far */
-    kv__op **pending;  /* the batch being filled */
-    size_t npending;
-    size_t pending_bytes;
-    kv__op **submitted; /* the batch the backend has (freed once every op completed) */
-    size_t in_flight;
-    uint64_t stored;
-    uint64_t bad_lines;
-    kv_status first_problem;
-    char problems[200];
-    unsigned nproblems;
-} import_state;
-
-static void import_problem(import_state *state, uint64_t line, kv_status status,
-                           const char *message)
-{
-    state->bad_lines++;
-    if (state->first_problem == KV_OK)
-        state->first_problem = status;
-    if (state->nproblems++ >= IMPORT_PROBLEMS_SHOWN)
-        return;
-    size_t used = strlen(state->problems);
-    snprintf(state->problems + used, sizeof state->problems - used, "%sline %" PRIu64 ": %s",
-             used ? "; " : "", line, message);
-}
-
-static void import_slice(uv_idle_t *idle);
+static void import_step(uv_idle_t *idle);
 
 static void import_op_done(kv__op *op)
 {
-    import_op *iop = (import_op *)op;
+    kv__import_op *iop = (kv__import_op *)op;
     kv__transfer *transfer = op->owner;
     import_state *state = transfer->state;
     if (op->result.status == KV_OK) {
@@ -84,248 +55,189 @@ static void import_op_done(kv__op *op)
         snprintf(message, sizeof message, "%.*s: %s%s%.100s", (int)op->request->key_len,
                  op->request->key, kv_status_name(op->result.status),
                  op->result.message[0] ? ": " : "", op->result.message);
-        import_problem(state, iop->line, op->result.status, message);
+        kv__import_problem(&state->problems, iop->line, op->result.status, message);
     }
     kv_request_free(op->request);
     kv_result_clear(&op->result);
     free(iop);
     if (--state->in_flight == 0 && !transfer->finishing)
-        uv_idle_start(&transfer->idle, import_slice);
+        uv_idle_start(&transfer->idle, import_step); /* not from inside the backend's call */
 }
 
-static void queue_doc(kv__transfer *transfer, kv__import_doc *doc, uint64_t line)
+static void read_job(uv_work_t *work)
+{
+    kv__transfer *transfer = work->data;
+    import_state *state = transfer->state;
+    state->incoming = kv__import_read_batch(&state->reader);
+}
+
+static void read_job_done(uv_work_t *work, int status)
+{
+    (void)status;
+    kv__transfer *transfer = work->data;
+    import_state *state = transfer->state;
+    kv__import_batch *batch = state->incoming;
+    state->incoming = NULL;
+    state->reading = false;
+    kv__import_problems_merge(&state->problems, &batch->problems);
+    state->end_of_file = batch->end_of_file;
+    state->read_errno = batch->read_errno;
+    state->consumed = batch->consumed;
+    state->ready = batch;
+    uv_idle_start(&transfer->idle, import_step);
+}
+
+static void start_reading(kv__transfer *transfer)
+{
+    import_state *state = transfer->state;
+    state->reading = true;
+    state->read_work.data = transfer;
+    uv_queue_work(transfer->env.loop, &state->read_work, read_job, read_job_done);
+}
+
+/* One upsert for ENTRY, or NULL (and a problem noted) when the rules refuse it. */
+static kv__op *entry_op(kv__transfer *transfer, const kv__import_batch *batch,
+                        const kv__import_entry *entry)
 {
     import_state *state = transfer->state;
     char errbuf[160];
-    kv_request *request = kv_request_new(KV_OP_UPSERT, doc->key, doc->key_len);
-    if (!request) {
+    kv_request *request =
+        kv_request_new(KV_OP_UPSERT, (const char *)batch->bytes + entry->key_offset,
+                       entry->key_len);
+    uint8_t *value = malloc(entry->value_len ? entry->value_len : 1);
+    kv__import_op *iop = calloc(1, sizeof *iop);
+    if (!request || !value || !iop) {
         fputs("kvtui: out of memory\n", stderr);
         abort();
     }
-    request->value = doc->value;
-    request->value_len = doc->value_len;
-    doc->value = NULL;
-    request->flags = doc->flags;
-    request->format = kv_format_of_flags(doc->flags);
-    request->ttl = doc->ttl;
-    request->has_ttl = doc->ttl != 0;
+    memcpy(value, batch->bytes + entry->value_offset, entry->value_len);
+    request->value = value;
+    request->value_len = entry->value_len;
+    request->flags = entry->flags;
+    request->format = kv_format_of_flags(entry->flags);
+    request->ttl = entry->ttl;
+    request->has_ttl = entry->ttl != 0;
     kv_status status = kv_request_check(request, errbuf, sizeof errbuf);
     if (status != KV_OK) {
-        import_problem(state, line, status, errbuf);
+        kv__import_problem(&state->problems, entry->line, status, errbuf);
         kv_request_free(request);
-        return;
+        free(iop);
+        return NULL;
     }
-    import_op *iop = xcalloc(1, sizeof *iop);
-    iop->line = line;
+    iop->line = entry->line;
     iop->op.request = request;
     iop->op.on_complete = import_op_done;
     iop->op.owner = transfer;
     iop->op.started_ns = uv_hrtime();
-    if (!state->pending)
-        state->pending = xcalloc(IMPORT_BATCH, sizeof *state->pending);
-    state->pending[state->npending++] = &iop->op;
-    state->pending_bytes += request->value_len;
+    return &iop->op;
 }
 
-static void import_line(kv__transfer *transfer, char *line, size_t len)
+/* Hands BATCH to the backend as upserts; the embedded store commits them in one transaction.
+ * False when no line of the batch made an upsert. */
+static bool submit_batch(kv__transfer *transfer, kv__import_batch *batch)
 {
     import_state *state = transfer->state;
-    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
-        len--;
-    while (len > 0 && (line[0] == ' ' || line[0] == '\t')) {
-        line++;
-        len--;
+    kv__op **ops = state->ops;
+    size_t count = 0;
+    for (size_t i = 0; i < batch->count; i++) {
+        kv__op *op = entry_op(transfer, batch, &batch->entries[i]);
+        if (op)
+            ops[count++] = op;
     }
-    if (state->line_no == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
-        line += 3; /* a UTF-8 byte order mark some editors write */
-        len -= 3;
-    }
-    if (len == 0)
-        return;
-    kv__import_doc doc;
-    char errbuf[160];
-    kv_status status = kv__import_parse_line(line, len, state->id_field, &doc, errbuf,
-                                             sizeof errbuf);
-    if (status == KV_OK)
-        queue_doc(transfer, &doc, state->line_no);
-    else
-        import_problem(state, state->line_no, status, errbuf);
-    kv__import_doc_free(&doc);
-}
-
-/* Hands the filled batch to the backend; the embedded store commits it in one transaction. */
-static void submit_pending(kv__transfer *transfer)
-{
-    import_state *state = transfer->state;
-    free(state->submitted);
-    state->submitted = state->pending;
-    size_t count = state->npending;
-    state->pending = NULL;
-    state->npending = 0;
-    state->pending_bytes = 0;
+    kv__import_batch_free(batch);
+    if (count == 0)
+        return false;
     state->in_flight = count;
-    const kv__backend_ops *ops = transfer->env.ops;
-    if (ops->execute_batch) {
-        ops->execute_batch(transfer->env.backend, state->submitted, count);
-        return;
+    const kv__backend_ops *backend = transfer->env.ops;
+    if (backend->execute_batch) {
+        backend->execute_batch(transfer->env.backend, ops, count);
+        return true;
     }
     for (size_t i = 0; i < count; i++)
-        ops->execute(transfer->env.backend, state->submitted[i]);
-}
-
-/* Makes room for one more read: drops consumed bytes, grows up to the line limit. */
-static void make_room(import_state *state)
-{
-    if (state->buf_start > 0) {
-        memmove(state->buf, state->buf + state->buf_start, state->buf_len - state->buf_start);
-        state->buf_len -= state->buf_start;
-        state->scan_from -= state->buf_start;
-        state->buf_start = 0;
-    }
-    if (state->buf_cap - state->buf_len >= IMPORT_READ_CHUNK)
-        return;
-    size_t cap = state->buf_cap ? state->buf_cap * 2 : 4 * IMPORT_READ_CHUNK;
-    char *buf = realloc(state->buf, cap);
-    if (!buf) {
-        fputs("kvtui: out of memory\n", stderr);
-        abort();
-    }
-    state->buf = buf;
-    state->buf_cap = cap;
-}
-
-/* Reads the next chunk; a line longer than the limit is skipped and reported. -1 on I/O error. */
-static int fill_buffer(kv__transfer *transfer)
-{
-    import_state *state = transfer->state;
-    if (state->buf_len - state->buf_start > IMPORT_LINE_MAX || state->skipping_long_line) {
-        if (!state->skipping_long_line)
-            import_problem(state, state->line_no + 1, KV_ERR_TOO_BIG,
-                           "the line is longer than the 40 MiB limit");
-        state->consumed += state->buf_len - state->buf_start;
-        state->buf_start = state->buf_len = state->scan_from = 0;
-        state->skipping_long_line = true;
-    }
-    make_room(state);
-    ssize_t n;
-    do
-        n = read(state->fd, state->buf + state->buf_len, state->buf_cap - state->buf_len);
-    while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return -1;
-    state->eof = n == 0;
-    state->buf_len += (size_t)n;
-    return 0;
-}
-
-/* The next complete line (the last one may lack its newline). 1: *line set; 0: end; -1: error. */
-static int next_line(kv__transfer *transfer, char **line, size_t *len)
-{
-    import_state *state = transfer->state;
-    if (!state->buf)
-        make_room(state);
-    for (;;) {
-        char *start = state->buf + state->buf_start;
-        char *scan = state->buf + state->scan_from;
-        char *nl = memchr(scan, '\n', state->buf_len - state->scan_from);
-        if (nl || (state->eof && state->buf_len > state->buf_start)) {
-            size_t line_len = nl ? (size_t)(nl - start) : state->buf_len - state->buf_start;
-            size_t used = nl ? line_len + 1 : line_len;
-            state->buf_start += used;
-            state->scan_from = state->buf_start;
-            state->consumed += used;
-            if (state->skipping_long_line) {
-                state->skipping_long_line = false;
-                state->line_no++;
-                continue;
-            }
-            state->line_no++;
-            *line = start;
-            *len = line_len;
-            return 1;
-        }
-        if (state->eof)
-            return 0;
-        state->scan_from = state->buf_len;
-        if (fill_buffer(transfer) < 0)
-            return -1;
-    }
+        backend->execute(transfer->env.backend, ops[i]);
+    return true;
 }
 
 static void import_finish(kv__transfer *transfer, kv_status status, const char *why)
 {
     import_state *state = transfer->state;
     char message[512]; /* cut to the event's 256 bytes by kv__transfer_finish */
+    char problems[300];
     if (why) {
         snprintf(message, sizeof message, "%s (imported %" PRIu64 " documents)", why,
                  state->stored);
-    } else if (state->bad_lines == 0) {
-        snprintf(message, sizeof message, "imported %" PRIu64 " documents", state->stored);
+    } else if (state->problems.count == 0) {
+        snprintf(message, sizeof message, "imported %" PRIu64 " document%s", state->stored,
+                 state->stored == 1 ? "" : "s");
     } else {
-        snprintf(message, sizeof message, "imported %" PRIu64 " documents, %" PRIu64
-                 " bad line%s (%s%s)", state->stored, state->bad_lines,
-                 state->bad_lines == 1 ? "" : "s", state->problems,
-                 state->nproblems > IMPORT_PROBLEMS_SHOWN ? "; ..." : "");
-        status = state->first_problem;
+        kv__import_problems_describe(&state->problems, problems, sizeof problems);
+        snprintf(message, sizeof message, "imported %" PRIu64 " documents, %s", state->stored,
+                 problems);
+        status = state->problems.first;
     }
     kv__transfer_finish(transfer, status, state->stored, message);
 }
 
-/* Fills one batch from the file, or ends the import once the file and the backend are done. */
-static void import_slice(uv_idle_t *idle)
+/* Ends the import once nothing is being read or stored any more. */
+static void finish_when_idle(kv__transfer *transfer)
+{
+    import_state *state = transfer->state;
+    if (state->reading || state->in_flight > 0)
+        return;
+    if (transfer->cancelled) {
+        import_finish(transfer, KV_ERR_CANCELLED, "cancelled");
+    } else if (state->read_errno) {
+        char why[300];
+        snprintf(why, sizeof why, "reading %s: %s", state->path, strerror(state->read_errno));
+        import_finish(transfer, KV_ERR_INTERNAL, why);
+    } else {
+        import_finish(transfer, KV_OK, NULL);
+    }
+}
+
+/* One step of the pipeline: start the next read, then store the batch that is ready. */
+static void import_step(uv_idle_t *idle)
 {
     kv__transfer *transfer = idle->data;
     import_state *state = transfer->state;
-    if (state->in_flight > 0) {
-        uv_idle_stop(idle); /* import_op_done restarts it */
+    uv_idle_stop(idle);
+    if (transfer->finishing || state->in_flight > 0)
+        return;
+    if (!state->started) {
+        state->started = true;
+        start_reading(transfer);
         return;
     }
-    if (transfer->cancelled) {
-        import_finish(transfer, KV_ERR_CANCELLED, "cancelled");
-        return;
-    }
-    int rc = 1;
-    char *line;
-    size_t len;
-    while (state->npending < IMPORT_BATCH && state->pending_bytes < IMPORT_BATCH_BYTES &&
-           (rc = next_line(transfer, &line, &len)) > 0)
-        import_line(transfer, line, len);
-    if (rc < 0) {
-        char why[200];
-        snprintf(why, sizeof why, "reading %s: %s", state->path, strerror(errno));
-        import_finish(transfer, KV_ERR_INTERNAL, why);
-        return;
-    }
+    kv__import_batch *batch = state->ready;
+    state->ready = NULL;
+    bool more = !state->end_of_file && state->read_errno == 0;
+    if (batch && more && !transfer->cancelled && !state->reading)
+        start_reading(transfer);
     kv__transfer_progress(transfer, state->stored, state->consumed, state->file_size, false);
-    if (state->npending > 0)
-        submit_pending(transfer);
-    else if (rc == 0)
-        import_finish(transfer, KV_OK, NULL);
+    if (batch && !transfer->cancelled && submit_batch(transfer, batch))
+        return;
+    if (batch && transfer->cancelled)
+        kv__import_batch_free(batch);
+    finish_when_idle(transfer);
 }
 
 static void import_cancel(kv__transfer *transfer)
 {
-    (void)transfer; /* the next slice sees transfer->cancelled */
+    uv_idle_start(&transfer->idle, import_step); /* the next step sees transfer->cancelled */
 }
 
 static void import_free(kv__transfer *transfer)
 {
     import_state *state = transfer->state;
-    if (state->fd >= 0)
-        close(state->fd);
-    for (size_t i = 0; i < state->npending; i++) {
-        kv_request_free(state->pending[i]->request);
-        free(state->pending[i]);
-    }
-    free(state->pending);
-    free(state->submitted);
-    free(state->buf);
+    if (state->ready)
+        kv__import_batch_free(state->ready);
+    free(state->ops);
+    kv__import_reader_free(&state->reader);
     free(state->path);
-    free(state->id_field);
     free(state);
 }
 
-/* The first slice reports a refusal found at start, so no transfer ends inside its start call. */
+/* The first step reports a refusal found at start, so no transfer ends inside its start call. */
 static void import_refuse(uv_idle_t *idle)
 {
     kv__transfer *transfer = idle->data;
@@ -355,15 +267,17 @@ kv__transfer *kv__import_start(const kv__transfer_env *env, uint64_t id, void *u
 {
     import_state *state = xcalloc(1, sizeof *state);
     state->path = strdup(path ? path : "");
-    state->id_field = id_field && id_field[0] ? quote_field(id_field) : NULL;
-    state->fd = env->read_only ? -1 : open(state->path, O_RDONLY | O_CLOEXEC);
+    state->ops = xcalloc(KV__IMPORT_BATCH, sizeof *state->ops);
+    state->reader.id_field = id_field && id_field[0] ? quote_field(id_field) : NULL;
+    state->reader.fd = env->read_only ? -1 : open(state->path, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    bool usable = state->fd >= 0 && fstat(state->fd, &st) == 0 && !S_ISDIR(st.st_mode);
+    int fd = state->reader.fd;
+    bool usable = fd >= 0 && fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode);
     if (!usable && !env->read_only)
-        state->open_errno = state->fd >= 0 ? EISDIR : errno;
+        state->open_errno = fd >= 0 ? EISDIR : errno;
     else if (usable)
         state->file_size = (uint64_t)st.st_size;
-    kv__transfer *transfer = kv__transfer_new(env, id, user, usable ? import_slice : import_refuse);
+    kv__transfer *transfer = kv__transfer_new(env, id, user, usable ? import_step : import_refuse);
     transfer->state = state;
     transfer->cancel = import_cancel;
     transfer->free_state = import_free;

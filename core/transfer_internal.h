@@ -42,6 +42,68 @@ kv_status kv__import_parse_line(const char *line, size_t len, const char *quoted
                                 kv__import_doc *doc, char *errbuf, size_t errbuf_len);
 void kv__import_doc_free(kv__import_doc *doc);
 
+/* Bad import lines: how many, the first error and the first few described. */
+typedef struct kv__import_problems {
+    uint64_t count;
+    kv_status first;
+    unsigned shown;
+    char text[200];
+} kv__import_problems;
+
+void kv__import_problem(kv__import_problems *problems, uint64_t line, kv_status status,
+                        const char *message);
+void kv__import_problems_merge(kv__import_problems *into, const kv__import_problems *from);
+/* "N bad lines (line 2: ...; line 7: ...)". */
+void kv__import_problems_describe(const kv__import_problems *problems, char *out, size_t len);
+
+typedef struct kv__import_op {
+    kv__op op; /* first, so a kv__op pointer is an import op pointer */
+    uint64_t line;
+} kv__import_op;
+
+/* Lines per import batch (at most; a batch also ends at 16 MiB of values). */
+#define KV__IMPORT_BATCH 5000
+
+/* One parsed line: where its key and value sit in the batch's bytes. */
+typedef struct kv__import_entry {
+    uint64_t line;
+    size_t key_offset, value_offset;
+    size_t key_len, value_len;
+    uint32_t flags;
+    int64_t ttl;
+} kv__import_entry;
+
+/* One batch of parsed lines (core/transfer_import_read.c). Keys and values are packed into one
+ * byte block, so the thread that parses allocates a few large blocks instead of three small ones
+ * per document. */
+typedef struct kv__import_batch {
+    kv__import_entry *entries;
+    size_t count;
+    uint8_t *bytes;
+    size_t bytes_len, bytes_cap;
+    kv__import_problems problems;
+    bool end_of_file;
+    int read_errno; /* not 0: reading the file failed */
+    uint64_t consumed; /* bytes of the file handled up to this batch */
+} kv__import_batch;
+
+/* The file side of an import. Used by one thread at a time. */
+typedef struct kv__import_reader {
+    int fd;
+    char *id_field; /* the field name with its quotes; NULL: export-format lines */
+    char *buf;
+    size_t buf_start, buf_len, buf_cap, scan_from;
+    bool eof;
+    bool skipping_long_line;
+    uint64_t line_no;
+    uint64_t consumed;
+} kv__import_reader;
+
+/* Read and parse lines until a batch is full or the file ends. */
+kv__import_batch *kv__import_read_batch(kv__import_reader *reader);
+void kv__import_batch_free(kv__import_batch *batch);
+void kv__import_reader_free(kv__import_reader *reader);
+
 #define KV__TRANSFER_PROGRESS_NS (100u * 1000u * 1000u)
 
 struct kv__transfer {
