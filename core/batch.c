@@ -5,16 +5,7 @@
 #include <string.h>
 
 #include "backend.h"
-
-static void *xrealloc(void *ptr, size_t size)
-{
-    void *p = realloc(ptr, size ? size : 1);
-    if (!p) {
-        fprintf(stderr, "kvtui: out of memory\n");
-        abort();
-    }
-    return p;
-}
+#include "util_alloc.h"
 
 static size_t arena_append(kv__key_batch *b, const void *data, size_t len)
 {
@@ -22,7 +13,7 @@ static size_t arena_append(kv__key_batch *b, const void *data, size_t len)
         size_t cap = b->arena_cap ? b->arena_cap : 4096;
         while (cap < b->arena_len + len + 1)
             cap *= 2;
-        b->arena = xrealloc(b->arena, cap);
+        b->arena = kv__xrealloc(b->arena, cap);
         b->arena_cap = cap;
     }
     size_t at = b->arena_len;
@@ -39,11 +30,11 @@ static void batch_reserve(kv__key_batch *b, bool with_values)
     if (b->count < b->capacity && (!values || b->value_offsets))
         return;
     size_t cap = b->count < b->capacity ? b->capacity : (b->capacity ? b->capacity * 2 : 64);
-    b->keys = xrealloc(b->keys, cap * sizeof *b->keys);
-    b->key_offsets = xrealloc(b->key_offsets, cap * sizeof *b->key_offsets);
+    b->keys = kv__xrealloc(b->keys, cap * sizeof *b->keys);
+    b->key_offsets = kv__xrealloc(b->key_offsets, cap * sizeof *b->key_offsets);
     if (values) {
-        b->value_offsets = xrealloc(b->value_offsets, cap * sizeof *b->value_offsets);
-        b->value_lens = xrealloc(b->value_lens, cap * sizeof *b->value_lens);
+        b->value_offsets = kv__xrealloc(b->value_offsets, cap * sizeof *b->value_offsets);
+        b->value_lens = kv__xrealloc(b->value_lens, cap * sizeof *b->value_lens);
     }
     b->capacity = cap;
 }

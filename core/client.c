@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "client_internal.h"
+#include "util_alloc.h"
 
 static const kv__backend_ops *backend_for(kv_backend_kind kind)
 {
@@ -110,8 +111,7 @@ static kv__job *new_job(kv__job_kind kind, void *user)
 {
     kv__job *job = calloc(1, sizeof *job);
     if (!job) {
-        fprintf(stderr, "kvtui: out of memory\n");
-        abort();
+        kv__out_of_memory();
     }
     job->kind = kind;
     job->user = user;

@@ -38,20 +38,6 @@ typedef struct span {
     size_t len;
 } span;
 
-static kv_status fail(char *errbuf, size_t errbuf_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static kv_status fail(char *errbuf, size_t errbuf_len, const char *fmt, ...)
-{
-    if (errbuf && errbuf_len > 0) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errbuf_len, fmt, ap);
-        va_end(ap);
-    }
-    return KV_ERR_ARGUMENT;
-}
-
 static char *dup_span(span s)
 {
     char *out = malloc(s.len + 1);
@@ -67,17 +53,6 @@ static bool span_is(span s, const char *word)
     return strlen(word) == s.len && strncasecmp(s.text, word, s.len) == 0;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* %XX-decode S into a new string; NULL on a broken escape or an encoded NUL. */
 static char *percent_decode(span s)
 {
@@ -90,8 +65,8 @@ static char *percent_decode(span s)
             out[n++] = s.text[i];
             continue;
         }
-        int hi = i + 2 < s.len ? hex_digit(s.text[i + 1]) : -1;
-        int lo = i + 2 < s.len ? hex_digit(s.text[i + 2]) : -1;
+        int hi = i + 2 < s.len ? kv_hex_digit(s.text[i + 1]) : -1;
+        int lo = i + 2 < s.len ? kv_hex_digit(s.text[i + 2]) : -1;
         if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
             free(out);
             return NULL;
@@ -122,17 +97,17 @@ static kv_status parse_port(span s, const scheme_info *scheme, uint16_t *port, c
         bool ok = scheme->kind == KV_BACKEND_COUCHBASE &&
                   (span_is(type, scheme->tls ? "mcds" : "mcd"));
         if (!ok)
-            return fail(errbuf, errbuf_len, "unsupported port type '%.*s' (kvtui speaks the KV "
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "unsupported port type '%.*s' (kvtui speaks the KV "
                         "protocol only)", (int)type.len, type.text);
     }
     unsigned long value = 0;
     for (size_t i = 0; i < digits; i++) {
         if (!isdigit((unsigned char)s.text[i]) || value > 65535)
-            return fail(errbuf, errbuf_len, "bad port '%.*s'", (int)s.len, s.text);
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bad port '%.*s'", (int)s.len, s.text);
         value = value * 10 + (unsigned long)(s.text[i] - '0');
     }
     if (digits == 0 || value == 0 || value > 65535)
-        return fail(errbuf, errbuf_len, "bad port '%.*s' (expected 1-65535)", (int)s.len, s.text);
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bad port '%.*s' (expected 1-65535)", (int)s.len, s.text);
     bool http_port = value == 8091 || value == 18091;
     /* libcouchbase ignores the HTTP management port given by mistake and uses the KV default. */
     *port = scheme->kind == KV_BACKEND_COUCHBASE && http_port && !eq ? scheme->default_port
@@ -149,11 +124,11 @@ static kv_status split_host(span s, span *name, span *port, bool *bracketed, cha
     if (*bracketed) {
         const char *close = memchr(s.text, ']', s.len);
         if (!close)
-            return fail(errbuf, errbuf_len, "unclosed '[' in host '%.*s'", (int)s.len, s.text);
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "unclosed '[' in host '%.*s'", (int)s.len, s.text);
         *name = (span){s.text + 1, (size_t)(close - s.text - 1)};
         size_t used = (size_t)(close - s.text) + 1;
         if (used < s.len && s.text[used] != ':')
-            return fail(errbuf, errbuf_len, "unexpected text after ']' in '%.*s'", (int)s.len,
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "unexpected text after ']' in '%.*s'", (int)s.len,
                         s.text);
         if (used < s.len)
             *port = (span){s.text + used + 1, s.len - used - 1};
@@ -161,7 +136,7 @@ static kv_status split_host(span s, span *name, span *port, bool *bracketed, cha
     }
     const char *colon = memchr(s.text, ':', s.len);
     if (colon && memchr(colon + 1, ':', s.len - (size_t)(colon - s.text) - 1))
-        return fail(errbuf, errbuf_len, "put IPv6 addresses in brackets: [%.*s]", (int)s.len,
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "put IPv6 addresses in brackets: [%.*s]", (int)s.len,
                     s.text);
     *name = (span){s.text, colon ? (size_t)(colon - s.text) : s.len};
     if (colon)
@@ -178,12 +153,12 @@ static kv_status parse_host(span s, const scheme_info *scheme, kv_host *host, ch
     if (st != KV_OK)
         return st;
     if (name.len == 0)
-        return fail(errbuf, errbuf_len, "empty host in the host list");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "empty host in the host list");
     if (name.len > HOST_NAME_MAX_LEN)
-        return fail(errbuf, errbuf_len, "host name longer than %d bytes", HOST_NAME_MAX_LEN);
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "host name longer than %d bytes", HOST_NAME_MAX_LEN);
     for (size_t i = 0; i < name.len; i++) {
         if (!host_char_ok(name.text[i], bracketed))
-            return fail(errbuf, errbuf_len, "bad character in host '%.*s'", (int)name.len,
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bad character in host '%.*s'", (int)name.len,
                         name.text);
     }
     host->port = scheme->default_port;
@@ -195,7 +170,7 @@ static kv_status parse_host(span s, const scheme_info *scheme, kv_host *host, ch
     /* RFC 6874 writes an IPv6 zone as %25 inside the brackets. */
     host->host = bracketed ? percent_decode(name) : dup_span(name);
     if (!host->host)
-        return fail(errbuf, errbuf_len, "bad %%-escape in host '%.*s'", (int)name.len, name.text);
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bad %%-escape in host '%.*s'", (int)name.len, name.text);
     return KV_OK;
 }
 
@@ -212,7 +187,7 @@ static kv_status parse_hosts(span list, const scheme_info *scheme, kv_connspec *
                              char *errbuf, size_t errbuf_len)
 {
     if (list.len == 0)
-        return fail(errbuf, errbuf_len, "no host given (e.g. %slocalhost)", scheme->prefix);
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "no host given (e.g. %slocalhost)", scheme->prefix);
     size_t start = 0;
     for (size_t i = 0; i <= list.len; i++) {
         if (i < list.len && list.text[i] != ',' && list.text[i] != ';')
@@ -233,18 +208,18 @@ static kv_status parse_bucket(span path, kv_connspec *spec, char *errbuf, size_t
     if (spec->kind != KV_BACKEND_COUCHBASE) {
         if (path.len == 0)
             return KV_OK;
-        return fail(errbuf, errbuf_len, "memcached has no buckets: remove '/%.*s'",
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "memcached has no buckets: remove '/%.*s'",
                     (int)path.len, path.text);
     }
     if (path.len == 0)
-        return fail(errbuf, errbuf_len, "empty bucket name after '/'");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "empty bucket name after '/'");
     char *bucket = percent_decode(path);
     if (!bucket)
-        return fail(errbuf, errbuf_len, "bad %%-escape in bucket '%.*s'", (int)path.len,
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bad %%-escape in bucket '%.*s'", (int)path.len,
                     path.text);
     if (strchr(bucket, '/')) {
         free(bucket);
-        return fail(errbuf, errbuf_len, "bucket names cannot contain '/'");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bucket names cannot contain '/'");
     }
     free(spec->bucket);
     spec->bucket = bucket;
@@ -259,7 +234,7 @@ static kv_status parse_timeout(const char *value, kv_connspec *spec, char *errbu
     bool digits_only = strspn(value, "0123456789.") == strlen(value);
     if (!*value || *end || !digits_only || !isfinite(seconds) || seconds <= 0 ||
         seconds > TIMEOUT_MAX_S)
-        return fail(errbuf, errbuf_len, "bad timeout '%s' (seconds, above 0, at most %g)", value,
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bad timeout '%s' (seconds, above 0, at most %g)", value,
                     TIMEOUT_MAX_S);
     spec->timeout_s = seconds;
     return KV_OK;
@@ -274,7 +249,7 @@ static kv_status parse_bool(const char *name, const char *value, bool *out, char
     else if (span_is(v, "false") || span_is(v, "0") || span_is(v, "no") || span_is(v, "off"))
         *out = false;
     else
-        return fail(errbuf, errbuf_len, "bad %s '%s' (true or false)", name, value);
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bad %s '%s' (true or false)", name, value);
     return KV_OK;
 }
 
@@ -282,7 +257,7 @@ static kv_status set_string(char **field, const char *value, const char *name, c
                             size_t errbuf_len)
 {
     if (!*value)
-        return fail(errbuf, errbuf_len, "empty %s", name);
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "empty %s", name);
     free(*field);
     *field = strdup(value);
     if (!*field)
@@ -295,7 +270,7 @@ static kv_status need_tls(const kv_connspec *spec, const char *name, char *errbu
 {
     if (spec->tls)
         return KV_OK;
-    return fail(errbuf, errbuf_len, "%s= needs a TLS scheme (memcached+tls:// or couchbases://)",
+    return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "%s= needs a TLS scheme (memcached+tls:// or couchbases://)",
                 name);
 }
 
@@ -306,7 +281,7 @@ static kv_status apply_option(kv_connspec *spec, const char *name, const char *v
     span n = {name, strlen(name)};
     kv_status st;
     if (span_is(n, "password") || span_is(n, "pass"))
-        return fail(errbuf, errbuf_len, "passwords never go in connection strings; use "
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "passwords never go in connection strings; use "
                     "KVTUI_PASSWORD or --password-file");
     if (span_is(n, "username") || span_is(n, "user"))
         return set_string(&spec->username, value, "username", errbuf, errbuf_len);
@@ -315,7 +290,7 @@ static kv_status apply_option(kv_connspec *spec, const char *name, const char *v
     if (span_is(n, "distribution") && spec->kind == KV_BACKEND_MEMCACHED) {
         span v = {value, strlen(value)};
         if (!span_is(v, "ketama") && !span_is(v, "modula"))
-            return fail(errbuf, errbuf_len, "bad distribution '%s' (ketama or modula)", value);
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bad distribution '%s' (ketama or modula)", value);
         spec->ketama = span_is(v, "ketama");
         return KV_OK;
     }
@@ -327,7 +302,7 @@ static kv_status apply_option(kv_connspec *spec, const char *name, const char *v
         st = need_tls(spec, "verify", errbuf, errbuf_len);
         return st != KV_OK ? st : parse_bool("verify", value, &spec->verify, errbuf, errbuf_len);
     }
-    return fail(errbuf, errbuf_len, "unknown option '%s' in the connection string (known: %s)",
+    return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "unknown option '%s' in the connection string (known: %s)",
                 name, spec->kind == KV_BACKEND_MEMCACHED
                           ? "timeout, distribution, username, cacert, verify"
                           : "username, timeout, cacert, verify");
@@ -337,16 +312,16 @@ static kv_status parse_option(span item, kv_connspec *spec, char *errbuf, size_t
 {
     const char *eq = memchr(item.text, '=', item.len);
     if (item.len == 0)
-        return fail(errbuf, errbuf_len, "empty option in the connection string");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "empty option in the connection string");
     if (!eq || eq == item.text)
-        return fail(errbuf, errbuf_len, "option '%.*s' needs the form name=value", (int)item.len,
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "option '%.*s' needs the form name=value", (int)item.len,
                     item.text);
     size_t name_len = (size_t)(eq - item.text);
     char *name = percent_decode((span){item.text, name_len});
     char *value = percent_decode((span){eq + 1, item.len - name_len - 1});
     kv_status st;
     if (!name || !value)
-        st = fail(errbuf, errbuf_len, "bad %%-escape in option '%.*s'", (int)name_len,
+        st = kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bad %%-escape in option '%.*s'", (int)name_len,
                   item.text);
     else
         st = apply_option(spec, name, value, errbuf, errbuf_len);
@@ -412,10 +387,10 @@ static kv_status parse_embedded(const char *path, kv_connspec *spec, char *errbu
 {
     spec->kind = KV_BACKEND_EMBEDDED;
     if (!path)
-        return fail(errbuf, errbuf_len, "no default store: set XDG_DATA_HOME or HOME, or use "
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "no default store: set XDG_DATA_HOME or HOME, or use "
                     "-s file:PATH");
     if (!*path)
-        return fail(errbuf, errbuf_len, "empty store path after 'file:'");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "empty store path after 'file:'");
     spec->path = strdup(path);
     if (!spec->path)
         abort();
@@ -440,12 +415,12 @@ static kv_status parse_any(const char *text, kv_connspec *spec, char *errbuf, si
     }
     const char *sep = strstr(text, "://");
     if (sep && !ends_with(text, ".kvdb"))
-        return fail(errbuf, errbuf_len, "unknown scheme '%.*s://' (use memcached://, "
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "unknown scheme '%.*s://' (use memcached://, "
                     "memcached+tls://, couchbase:// or couchbases://)",
                     (int)(sep - text > 40 ? 40 : sep - text), text);
     if (ends_with(text, ".kvdb"))
         return parse_embedded(text, spec, errbuf, errbuf_len);
-    return fail(errbuf, errbuf_len, "not a store: use file:PATH, a path ending in .kvdb, "
+    return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "not a store: use file:PATH, a path ending in .kvdb, "
                 "memcached://HOST or couchbase://HOST/BUCKET");
 }
 

@@ -20,19 +20,6 @@
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static kv__embedded_env *registry;
 
-static kv_status open_failed(char *errbuf, size_t errbuf_len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static kv_status open_failed(char *errbuf, size_t errbuf_len, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (errbuf_len)
-        vsnprintf(errbuf, errbuf_len, fmt, ap);
-    va_end(ap);
-    return KV_ERR_INTERNAL;
-}
-
 const char *kv__lmdb_error(int rc)
 {
     return mdb_strerror(rc);
@@ -182,15 +169,15 @@ static void env_free(kv__embedded_env *e)
 static kv_status env_open(char *real, kv__embedded_env **out, char *errbuf, size_t errbuf_len)
 {
     if (!store_file_sane(real)) {
-        kv_status s = open_failed(errbuf, errbuf_len,
-                                  "'%s' is not a kvtui store (corrupt or foreign file)", real);
+        kv_status s = kv_error_printf(errbuf, errbuf_len, KV_ERR_INTERNAL,
+                                      "'%s' is not a kvtui store (corrupt or foreign file)", real);
         free(real);
         return s;
     }
     kv__embedded_env *e = calloc(1, sizeof *e);
     if (!e) {
         free(real);
-        return open_failed(errbuf, errbuf_len, "out of memory");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_INTERNAL, "out of memory");
     }
     e->path = real;
     e->pid = getpid();
@@ -205,7 +192,7 @@ static kv_status env_open(char *real, kv__embedded_env **out, char *errbuf, size
     char detail[160] = "";
     rc = rc ? rc : open_databases(e, detail, sizeof detail);
     if (rc) {
-        kv_status s = open_failed(errbuf, errbuf_len, "cannot open store '%s': %s", real,
+        kv_status s = kv_error_printf(errbuf, errbuf_len, KV_ERR_INTERNAL, "cannot open store '%s': %s", real,
                                   detail[0] ? detail : kv__lmdb_error(rc));
         env_free(e);
         return s;
@@ -226,14 +213,14 @@ kv_status kv__env_acquire(const char *path, kv__embedded_env **out, char *errbuf
                           size_t errbuf_len)
 {
     if (!path || !path[0])
-        return open_failed(errbuf, errbuf_len, "no store path given");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_INTERNAL, "no store path given");
     int rc = make_parent_dirs(path);
     if (rc)
-        return open_failed(errbuf, errbuf_len, "cannot create the directory of '%s': %s", path,
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_INTERNAL, "cannot create the directory of '%s': %s", path,
                            strerror(rc));
     char *real = resolve_store_path(path);
     if (!real)
-        return open_failed(errbuf, errbuf_len, "cannot resolve '%s': %s", path, strerror(errno));
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_INTERNAL, "cannot resolve '%s': %s", path, strerror(errno));
     pthread_mutex_lock(&registry_lock);
     kv__embedded_env *e = registry_find(real);
     kv_status status = KV_OK;

@@ -3,13 +3,13 @@
 #include <stdlib.h>
 
 #include "transfer.h"
+#include "util_alloc.h"
 
 kv_event *kv__event_new(kv_event_type type, uint64_t id, void *user)
 {
     kv_event *event = calloc(1, sizeof *event);
     if (!event) {
-        fprintf(stderr, "kvtui: out of memory\n");
-        abort();
+        kv__out_of_memory();
     }
     event->type = type;
     event->id = id;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "transfer_internal.h"
+#include "util_alloc.h"
 
 /* Grows the buffer so EXTRA more bytes (and a NUL) fit; aborts on allocation failure because a
  * half-written JSON line is worse than no line. */
@@ -17,8 +18,7 @@ static void buffer_reserve(kv__text_buffer *buffer, size_t extra)
         cap *= 2;
     char *data = realloc(buffer->data, cap);
     if (!data) {
-        fputs("kvtui: out of memory\n", stderr);
-        abort();
+        kv__out_of_memory();
     }
     buffer->data = data;
     buffer->cap = cap;
@@ -109,8 +109,7 @@ static void append_base64(kv__text_buffer *buffer, const uint8_t *data, size_t l
     size_t out_len = 0;
     char *encoded = kv_base64_encode(data, len, &out_len);
     if (!encoded) {
-        fputs("kvtui: out of memory\n", stderr);
-        abort();
+        kv__out_of_memory();
     }
     kv__text_append(buffer, "\"", 1);
     kv__text_append(buffer, encoded, out_len);

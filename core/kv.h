@@ -194,6 +194,15 @@ kv_status kv_json_format(const char *text, size_t len, unsigned indent, char **o
  * tree with cJSON_PrintUnformatted keeps them exact. NULL on invalid input (error filled). */
 cJSON *kv_json_parse_tree(const char *text, size_t len, kv_json_error *error);
 
+/* ---- Small shared helpers (core/util_error.c). ---- */
+
+/* Write a printf-style message into ERRBUF (when it has room) and return STATUS: the one way the
+ * functions here explain a failure. */
+kv_status kv_error_printf(char *errbuf, size_t errbuf_len, kv_status status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The value of the hex digit C, or -1. */
+int kv_hex_digit(int c);
+
 /* ---- Pickle (core/pickle_*): display-only decoder and a protocol-2 encoder. ---- */
 
 typedef struct kv_pickle_view {

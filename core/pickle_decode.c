@@ -401,22 +401,11 @@ static kv__pnode *bigint_node(decoder *d, const uint8_t *le, size_t len)
     return int_node(d, (int64_t)value);
 }
 
-static int hex_digit(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool read_hex(const uint8_t *text, size_t digits, uint32_t *value)
 {
     *value = 0;
     for (size_t i = 0; i < digits; i++) {
-        int v = hex_digit(text[i]);
+        int v = kv_hex_digit(text[i]);
         if (v < 0)
             return false;
         *value = *value * 16 + (uint32_t)v;

@@ -80,27 +80,14 @@ void kv_result_clear(kv_result *result)
     result->value_len = 0;
 }
 
-static kv_status refuse(char *errbuf, size_t errbuf_len, kv_status status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static kv_status refuse(char *errbuf, size_t errbuf_len, kv_status status, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (errbuf_len)
-        vsnprintf(errbuf, errbuf_len, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
 static kv_status check_ttl_and_durability(const kv_request *r, char *errbuf, size_t errbuf_len)
 {
     int64_t expiry;
     if (r->has_ttl && kv_ttl_to_expiry(r->ttl, kv_now(), &expiry) != KV_OK)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                       "TTL %lld is out of range (0 to 4294967295 seconds)", (long long)r->ttl);
     if (r->persist_to < -1 || r->replicate_to < -1)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                       "persist_to and replicate_to must be -1 or more");
     return KV_OK;
 }
@@ -109,23 +96,23 @@ static kv_status check_ttl_and_durability(const kv_request *r, char *errbuf, siz
 static kv_status check_op_rules(const kv_request *r, char *errbuf, size_t errbuf_len)
 {
     if (r->op == KV_OP_LOCK && (!r->has_ttl || r->ttl == 0))
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "lock must have an expiry (--ttl N)");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "lock must have an expiry (--ttl N)");
     if (r->op == KV_OP_UNLOCK && r->cas == 0)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "unlock needs the lock CAS (--cas C)");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "unlock needs the lock CAS (--cas C)");
     if (r->op == KV_OP_TOUCH && !r->has_ttl)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "touch needs --ttl N");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "touch needs --ttl N");
     if (r->op == KV_OP_COUNTER && r->has_ttl && !r->has_initial)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                       "counter --ttl only applies to a new counter: give --initial too");
     if (r->op == KV_OP_INSERT && r->cas != 0)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "insert takes no CAS");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "insert takes no CAS");
     if ((r->op == KV_OP_APPEND || r->op == KV_OP_PREPEND) && r->format != KV_FORMAT_UTF8 &&
         r->format != KV_FORMAT_BYTES)
-        return refuse(errbuf, errbuf_len, KV_ERR_VALUE_FORMAT,
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_VALUE_FORMAT,
                       "%s takes utf8 or bytes fragments, not %s", kv_op_name(r->op),
                       kv_format_name(r->format));
     if (r->value_len > KV_VALUE_MAX)
-        return refuse(errbuf, errbuf_len, KV_ERR_TOO_BIG, "value is %zu bytes; the limit is %u",
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_TOO_BIG, "value is %zu bytes; the limit is %u",
                       r->value_len, KV_VALUE_MAX);
     return KV_OK;
 }
@@ -135,9 +122,9 @@ kv_status kv_request_check(const kv_request *r, char *errbuf, size_t errbuf_len)
     if (errbuf_len)
         errbuf[0] = '\0';
     if ((unsigned)r->op >= KV_OP_COUNT)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "unknown operation");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "unknown operation");
     if (kv_key_check(r->key, r->key_len) != KV_OK)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                       r->key_len ? "key is %zu bytes; keys are 1 to 250 bytes"
                                  : "key is empty%.0zu; keys are 1 to 250 bytes",
                       r->key_len);

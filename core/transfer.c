@@ -4,14 +4,14 @@
 #include <stdlib.h>
 
 #include "transfer_internal.h"
+#include "util_alloc.h"
 
 kv__transfer *kv__transfer_new(const kv__transfer_env *env, uint64_t id, void *user,
                                uv_idle_cb slice)
 {
     kv__transfer *transfer = calloc(1, sizeof *transfer);
     if (!transfer) {
-        fputs("kvtui: out of memory\n", stderr);
-        abort();
+        kv__out_of_memory();
     }
     transfer->env = *env;
     transfer->id = id;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "transfer_internal.h"
+#include "util_alloc.h"
 
 #define EXPORT_SCAN_BATCH 1000
 #define EXPORT_WRITE_BUFFER (1u << 20)
@@ -122,8 +123,7 @@ static kv__stream *export_stream(kv__transfer *transfer)
 {
     kv__stream *stream = calloc(1, sizeof *stream);
     if (!stream) {
-        fputs("kvtui: out of memory\n", stderr);
-        abort();
+        kv__out_of_memory();
     }
     stream->id = transfer->id;
     stream->user = transfer->user;
@@ -200,15 +200,13 @@ kv__transfer *kv__export_start(const kv__transfer_env *env, uint64_t id, void *u
 {
     export_state *state = calloc(1, sizeof *state);
     if (!state) {
-        fputs("kvtui: out of memory\n", stderr);
-        abort();
+        kv__out_of_memory();
     }
     state->path = strdup(path ? path : "");
     size_t n = strlen(state->path);
     state->tmp_path = malloc(n + 5);
     if (!state->path || !state->tmp_path) {
-        fputs("kvtui: out of memory\n", stderr);
-        abort();
+        kv__out_of_memory();
     }
     memcpy(state->tmp_path, state->path, n);
     memcpy(state->tmp_path + n, ".tmp", 5);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "transfer_internal.h"
+#include "util_alloc.h"
 
 typedef struct import_state {
     char *path;
@@ -30,16 +31,6 @@ typedef struct import_state {
     uint64_t stored;
     kv__import_problems problems;
 } import_state;
-
-static void *xcalloc(size_t count, size_t size)
-{
-    void *p = calloc(count ? count : 1, size);
-    if (!p) {
-        fputs("kvtui: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
 
 static void import_step(uv_idle_t *idle);
 
@@ -107,8 +98,7 @@ static kv__op *entry_op(kv__transfer *transfer, const kv__import_batch *batch,
     uint8_t *value = malloc(entry->value_len ? entry->value_len : 1);
     kv__import_op *iop = calloc(1, sizeof *iop);
     if (!request || !value || !iop) {
-        fputs("kvtui: out of memory\n", stderr);
-        abort();
+        kv__out_of_memory();
     }
     memcpy(value, batch->bytes + entry->value_offset, entry->value_len);
     request->value = value;
@@ -255,7 +245,7 @@ static void import_refuse(uv_idle_t *idle)
 static char *quote_field(const char *id_field)
 {
     size_t n = strlen(id_field);
-    char *quoted = xcalloc(n + 3, 1);
+    char *quoted = kv__xcalloc(n + 3, 1);
     quoted[0] = '"';
     memcpy(quoted + 1, id_field, n);
     quoted[n + 1] = '"';
@@ -265,9 +255,9 @@ static char *quote_field(const char *id_field)
 kv__transfer *kv__import_start(const kv__transfer_env *env, uint64_t id, void *user,
                                const char *path, const char *id_field)
 {
-    import_state *state = xcalloc(1, sizeof *state);
+    import_state *state = kv__xcalloc(1, sizeof *state);
     state->path = strdup(path ? path : "");
-    state->ops = xcalloc(KV__IMPORT_BATCH, sizeof *state->ops);
+    state->ops = kv__xcalloc(KV__IMPORT_BATCH, sizeof *state->ops);
     state->reader.id_field = id_field && id_field[0] ? quote_field(id_field) : NULL;
     state->reader.fd = env->read_only ? -1 : open(state->path, O_RDONLY | O_CLOEXEC);
     struct stat st;

@@ -9,22 +9,13 @@
 #include <unistd.h>
 
 #include "transfer_internal.h"
+#include "util_alloc.h"
 
 #define IMPORT_BATCH_BYTES (16u << 20)
 #define IMPORT_READ_CHUNK (1u << 20)
 /* A 20 MiB value is 27 MiB of base64: allow that plus the other fields. */
 #define IMPORT_LINE_MAX ((size_t)KV_VALUE_MAX * 2)
 #define IMPORT_PROBLEMS_SHOWN 3
-
-static void *xcalloc(size_t count, size_t size)
-{
-    void *p = calloc(count ? count : 1, size);
-    if (!p) {
-        fputs("kvtui: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
 
 void kv__import_problem(kv__import_problems *problems, uint64_t line, kv_status status,
                         const char *message)
@@ -75,8 +66,7 @@ static size_t batch_append(kv__import_batch *batch, const void *data, size_t len
             cap *= 2;
         uint8_t *bytes = realloc(batch->bytes, cap);
         if (!bytes) {
-            fputs("kvtui: out of memory\n", stderr);
-            abort();
+            kv__out_of_memory();
         }
         batch->bytes = bytes;
         batch->bytes_cap = cap;
@@ -140,8 +130,7 @@ static void make_room(kv__import_reader *reader)
     size_t cap = reader->buf_cap ? reader->buf_cap * 2 : 4 * IMPORT_READ_CHUNK;
     char *buf = realloc(reader->buf, cap);
     if (!buf) {
-        fputs("kvtui: out of memory\n", stderr);
-        abort();
+        kv__out_of_memory();
     }
     reader->buf = buf;
     reader->buf_cap = cap;
@@ -205,8 +194,8 @@ static int next_line(kv__import_reader *reader, kv__import_batch *batch, char **
 
 kv__import_batch *kv__import_read_batch(kv__import_reader *reader)
 {
-    kv__import_batch *batch = xcalloc(1, sizeof *batch);
-    batch->entries = xcalloc(KV__IMPORT_BATCH, sizeof *batch->entries);
+    kv__import_batch *batch = kv__xcalloc(1, sizeof *batch);
+    batch->entries = kv__xcalloc(KV__IMPORT_BATCH, sizeof *batch->entries);
     int rc = 1;
     char *line;
     size_t len;

@@ -5,16 +5,7 @@
 #include <string.h>
 
 #include "transfer_internal.h"
-
-static void *xcalloc(size_t count, size_t size)
-{
-    void *p = calloc(count ? count : 1, size);
-    if (!p) {
-        fputs("kvtui: out of memory\n", stderr);
-        abort();
-    }
-    return p;
-}
+#include "util_alloc.h"
 
 typedef struct json_span {
     size_t offset;
@@ -106,7 +97,7 @@ static char simple_unescape(char c)
 static kv_status json_unescape(const char *token, size_t len, uint8_t **out, size_t *out_len)
 {
     const char *p = token + 1, *end = token + len - 1;
-    uint8_t *bytes = xcalloc(len, 1);
+    uint8_t *bytes = kv__xcalloc(len, 1);
     size_t n = 0;
     while (p < end) {
         if (*p != '\\') {
@@ -328,7 +319,7 @@ static kv_status decode_value(const char *line, const line_fields *f, kv__import
         return kv_pickle_encode_json(text, f->value.length, &doc->value, &doc->value_len, errbuf,
                                      errbuf_len);
     default:
-        doc->value = xcalloc(f->value.length, 1);
+        doc->value = kv__xcalloc(f->value.length, 1);
         memcpy(doc->value, text, f->value.length);
         doc->value_len = f->value.length;
         return KV_OK;
@@ -424,7 +415,7 @@ static kv_status parse_document_line(const char *line, size_t len, const char *q
     kv_status status = decode_key(line, &id, doc, errbuf, errbuf_len);
     if (status != KV_OK)
         return status;
-    doc->value = xcalloc(len, 1);
+    doc->value = kv__xcalloc(len, 1);
     memcpy(doc->value, line, len);
     doc->value_len = len;
     doc->flags = KV_FLAGS_JSON;

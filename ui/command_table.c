@@ -103,20 +103,6 @@ static const kv_command COMMANDS[] = {
 
 #define COMMAND_COUNT (sizeof COMMANDS / sizeof COMMANDS[0])
 
-static kv_status refuse(char *errbuf, size_t errbuf_len, kv_status status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static kv_status refuse(char *errbuf, size_t errbuf_len, kv_status status, const char *fmt, ...)
-{
-    if (errbuf && errbuf_len) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errbuf, errbuf_len, fmt, ap);
-        va_end(ap);
-    }
-    return status;
-}
-
 const kv_command *kv_command_table(size_t *count)
 {
     *count = COMMAND_COUNT;
@@ -216,21 +202,21 @@ static kv_status parse_number_value(const kv_option *option, const char *value, 
     switch (option->kind) {
     case KV_VALUE_TTL:
         if (!parse_u64(value, &u) || u > UINT32_MAX)
-            return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                           "bad --ttl '%s' (seconds from 0 to 4294967295)", value);
         *(int64_t *)field = (int64_t)u;
         return KV_OK;
     case KV_VALUE_UINT:
     case KV_VALUE_COUNT_MAX:
         if (!parse_u64(value, &u) || (option->kind == KV_VALUE_COUNT_MAX && u == 0))
-            return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bad --%s '%s' (a number%s)",
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bad --%s '%s' (a number%s)",
                           option->name, value, option->kind == KV_VALUE_UINT ? " 0 or more"
                                                                              : " 1 or more");
         *(uint64_t *)field = u;
         return KV_OK;
     default:
         if (!parse_i64(value, &i) || (option->kind == KV_VALUE_DURABILITY && (i < -1 || i > 16)))
-            return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bad --%s '%s' (%s)", option->name,
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "bad --%s '%s' (%s)", option->name,
                           value, option->kind == KV_VALUE_DURABILITY ? "-1 for all, or 0 to 16"
                                                                      : "a whole number");
         *(int64_t *)field = i;
@@ -248,17 +234,17 @@ static kv_status parse_option_value(const kv_option *option, const char *value,
         return KV_OK;
     case KV_VALUE_CAS:
         if (kv_cas_parse(value, (uint64_t *)field) != KV_OK)
-            return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                           "bad --cas '%s' (0x... hex or decimal)", value);
         return KV_OK;
     case KV_VALUE_FORMAT:
         if (kv_format_parse(value, (kv_format *)field) != KV_OK)
-            return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                           "unknown format '%s' (auto, json, utf8, bytes or pickle)", value);
         return KV_OK;
     case KV_VALUE_STRING:
         if (!*value)
-            return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "--%s needs a value",
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "--%s needs a value",
                           option->name);
         *(const char **)field = value;
         return KV_OK;
@@ -279,17 +265,17 @@ static kv_status parse_option(int argc, char **argv, int *index, kv_parsed_comma
     const kv_option *option = name_len < 31 ? kv_option_find(name) : NULL;
     const char *command = parsed->command->name;
     if (!option || !command_takes(parsed->command, option->id))
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "unknown option '--%.*s' for %s",
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "unknown option '--%.*s' for %s",
                       (int)(name_len > 64 ? 64 : name_len), word, command);
     if (parsed->given & BIT(option->id))
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "--%s given twice", option->name);
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "--%s given twice", option->name);
     parsed->given |= BIT(option->id);
     if (option->kind == KV_VALUE_FLAG && eq)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "--%s takes no value", option->name);
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "--%s takes no value", option->name);
     const char *value = eq ? eq + 1 : NULL;
     if (option->kind != KV_VALUE_FLAG && !value) {
         if (*index + 1 >= argc)
-            return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "--%s needs a value (%s)",
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "--%s needs a value (%s)",
                           option->name, option->metavar);
         value = argv[++*index];
     }
@@ -301,7 +287,7 @@ static kv_status add_positional(kv_parsed_command *parsed, const char *word, cha
 {
     const kv_command *command = parsed->command;
     if (parsed->nargs >= command->max_args)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                       "too many arguments for %s (usage: %s %s)", command->name, command->name,
                       command->synopsis);
     parsed->args[parsed->nargs++] = word;
@@ -322,7 +308,7 @@ static kv_status parse_words(int argc, char **argv, kv_parsed_command *parsed, c
         if (!options_done && word[0] == '-' && word[1] == '-')
             st = parse_option(argc, argv, &i, parsed, errbuf, errbuf_len);
         else if (!options_done && word[0] == '-' && word[1] != '\0')
-            st = refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+            st = kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                         "unknown option '%.64s' for %s (put -- before an argument that starts "
                         "with '-')", word, parsed->command->name);
         else
@@ -337,12 +323,12 @@ static kv_status check_complete(const kv_parsed_command *parsed, char *errbuf, s
 {
     const kv_command *command = parsed->command;
     if (parsed->nargs < command->min_args)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "missing arguments (usage: %s %s)",
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "missing arguments (usage: %s %s)",
                       command->name, command->synopsis);
     uint32_t missing = command->required & ~parsed->given;
     for (size_t i = 0; i < KV_OPT_COUNT; i++) {
         if (missing & BIT(i))
-            return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "%s needs --%s %s", command->name,
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "%s needs --%s %s", command->name,
                           OPTIONS[i].name, OPTIONS[i].metavar);
     }
     return KV_OK;
@@ -355,10 +341,10 @@ kv_status kv_command_parse(int argc, char **argv, kv_parsed_command *parsed, cha
     if (errbuf && errbuf_len)
         errbuf[0] = '\0';
     if (argc < 1 || !argv[0] || !argv[0][0])
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "no command given");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "no command given");
     parsed->command = kv_command_find(argv[0]);
     if (!parsed->command)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                       "unknown command '%.64s' (kvtui --help lists them)", argv[0]);
     parsed->delta = 1;
     bool fragment = parsed->command->op == KV_OP_APPEND || parsed->command->op == KV_OP_PREPEND;
@@ -424,7 +410,7 @@ static kv_status build_each_key(const kv_parsed_command *parsed, const kv_build_
 {
     (void)context;
     if (parsed->nargs > 1 && (parsed->given & BIT(KV_OPT_CAS)))
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "--cas needs exactly one KEY");
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "--cas needs exactly one KEY");
     for (size_t i = 0; i < parsed->nargs; i++)
         list_add(out, new_request(parsed, parsed->args[i]));
     return KV_OK;
@@ -464,7 +450,7 @@ static kv_status build_fragment(const kv_parsed_command *parsed, const kv_build_
         return st;
     if (parsed->format == KV_FORMAT_UTF8 && !kv_utf8_valid(raw, raw_len)) {
         free(raw);
-        return refuse(errbuf, errbuf_len, KV_ERR_VALUE_FORMAT,
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_VALUE_FORMAT,
                       "FRAGMENT is not valid UTF-8 (use --format bytes)");
     }
     kv_request *r = new_request(parsed, parsed->args[0]);
@@ -479,7 +465,7 @@ kv_status kv_command_build(const kv_parsed_command *parsed, const kv_build_conte
 {
     memset(out, 0, sizeof *out);
     if (!parsed->command->build)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "%s is not a key operation",
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "%s is not a key operation",
                       parsed->command->name);
     kv_status st = parsed->command->build(parsed, context, out, errbuf, errbuf_len);
     /* Check every request before any is sent, so a bad key means nothing is written. */
@@ -512,10 +498,10 @@ static kv_status read_stream(FILE *in, const char *what, uint8_t **out, size_t *
     }
     kv_status st = KV_OK;
     if (ferror(in))
-        st = refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "cannot read %s: %s", what,
+        st = kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "cannot read %s: %s", what,
                     strerror(errno));
     else if (len > KV_VALUE_MAX)
-        st = refuse(errbuf, errbuf_len, KV_ERR_TOO_BIG, "%s is over the %u byte limit", what,
+        st = kv_error_printf(errbuf, errbuf_len, KV_ERR_TOO_BIG, "%s is over the %u byte limit", what,
                     KV_VALUE_MAX);
     if (st != KV_OK) {
         free(buf);
@@ -531,14 +517,14 @@ kv_status kv_command_read_value(const char *arg, const kv_build_context *context
 {
     if (strcmp(arg, "-") == 0) {
         if (!context || !context->stdin_source)
-            return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                           "'-' (read the value from stdin) only works from the shell");
         return read_stream(context->stdin_source, "stdin", out, out_len, errbuf, errbuf_len);
     }
     if (arg[0] == '@') {
         FILE *in = fopen(arg + 1, "rb");
         if (!in)
-            return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "cannot open %s: %s", arg + 1,
+            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "cannot open %s: %s", arg + 1,
                           strerror(errno));
         kv_status st = read_stream(in, arg + 1, out, out_len, errbuf, errbuf_len);
         fclose(in);

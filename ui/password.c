@@ -16,19 +16,6 @@
 
 #define PASSWORD_MAX 1024
 
-static kv_status refuse(char *errbuf, size_t errbuf_len, kv_status status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static kv_status refuse(char *errbuf, size_t errbuf_len, kv_status status, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (errbuf_len)
-        vsnprintf(errbuf, errbuf_len, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
 static char *dup_secret(const char *text, size_t len)
 {
     char *out = malloc(len + 1);
@@ -54,22 +41,22 @@ static kv_status read_password_file(const char *path, char **out, char *errbuf,
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT, "cannot open password file \"%s\": %s",
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "cannot open password file \"%s\": %s",
                       path, strerror(errno));
     struct stat st;
     kv_status status = KV_OK;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        status = refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+        status = kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                         "password file \"%s\" is not a plain file", path);
     else if (st.st_mode & (S_IRWXG | S_IRWXO))
-        status = refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+        status = kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                         "password file \"%s\" has group or world access; permissions should be "
                         "u=rw (0600) or less", path);
     char buf[PASSWORD_MAX + 2];
     ssize_t got = status == KV_OK ? read(fd, buf, sizeof buf - 1) : 0;
     close(fd);
     if (status == KV_OK && (got <= 0 || (size_t)got > PASSWORD_MAX))
-        status = refuse(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+        status = kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
                         "password file \"%s\" is empty or over %d bytes", path, PASSWORD_MAX);
     size_t len = status == KV_OK ? strip_line_end(buf, (size_t)got) : 0;
     if (status == KV_OK)
@@ -127,7 +114,7 @@ static kv_status prompt_password(const char *username, const char *host, char **
     if (fd < 0 || tcgetattr(fd, &prompt_saved) != 0) {
         if (fd >= 0)
             close(fd);
-        return refuse(errbuf, errbuf_len, KV_ERR_AUTH, "a password is needed and there is no "
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_AUTH, "a password is needed and there is no "
                       "terminal to ask on: set KVTUI_PASSWORD or use --password-file");
     }
     write_escaped_prompt(fd, username, host);
