@@ -1,0 +1,168 @@
+/* Safe text on the screen and the semantic styles: see draw_text.h. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "draw_text.h"
+
+static attr_t style_attrs[UI_STYLE_COUNT];
+
+typedef struct style_spec {
+    short fg;
+    attr_t attr;      /* with colours */
+    attr_t mono_attr; /* without colours */
+} style_spec;
+
+/* One semantic table: each style's colour and its monochrome fallback. */
+static const style_spec STYLE_SPECS[UI_STYLE_COUNT] = {
+    [UI_STYLE_NORMAL] = {-1, A_NORMAL, A_NORMAL},
+    [UI_STYLE_SELECTED] = {-1, A_REVERSE, A_REVERSE},
+    [UI_STYLE_TITLE] = {COLOR_CYAN, A_BOLD, A_BOLD},
+    [UI_STYLE_HEADER] = {COLOR_YELLOW, A_NORMAL, A_BOLD},
+    [UI_STYLE_DIM] = {-1, A_DIM, A_DIM},
+    [UI_STYLE_ESCAPE] = {COLOR_MAGENTA, A_BOLD, A_UNDERLINE},
+    [UI_STYLE_TTL_WARNING] = {COLOR_RED, A_BOLD, A_BOLD | A_UNDERLINE},
+    [UI_STYLE_OK] = {COLOR_GREEN, A_NORMAL, A_NORMAL},
+    [UI_STYLE_ERROR] = {COLOR_RED, A_BOLD, A_BOLD},
+    [UI_STYLE_BADGE] = {COLOR_RED, A_REVERSE | A_BOLD, A_REVERSE | A_BOLD},
+    [UI_STYLE_JSON_KEY] = {COLOR_BLUE, A_BOLD, A_BOLD},
+    [UI_STYLE_JSON_STRING] = {COLOR_GREEN, A_NORMAL, A_NORMAL},
+    [UI_STYLE_JSON_NUMBER] = {COLOR_CYAN, A_NORMAL, A_NORMAL},
+    [UI_STYLE_JSON_LITERAL] = {COLOR_MAGENTA, A_NORMAL, A_NORMAL},
+};
+
+void ui_styles_init(void)
+{
+    const char *no_color = getenv("NO_COLOR");
+    bool colour = has_colors() && !(no_color && no_color[0]);
+    if (colour) {
+        start_color();
+        use_default_colors();
+    }
+    for (int s = 0; s < UI_STYLE_COUNT; s++) {
+        const style_spec *spec = &STYLE_SPECS[s];
+        if (!colour || spec->fg < 0) {
+            style_attrs[s] = colour ? spec->attr : spec->mono_attr;
+            continue;
+        }
+        init_pair((short)(s + 1), spec->fg, -1);
+        style_attrs[s] = COLOR_PAIR(s + 1) | spec->attr;
+    }
+}
+
+attr_t ui_style_attr(ui_style style)
+{
+    return style_attrs[style];
+}
+
+/* Code points that must never reach the terminal as themselves. */
+static bool is_hidden_code_point(uint32_t c)
+{
+    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0x200b && c <= 0x200f) ||
+           (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
+}
+
+static const char *short_escape(uint32_t c)
+{
+    switch (c) {
+    case 0x1b: return "\\e";
+    case '\r': return "\\r";
+    case '\n': return "\\n";
+    case '\t': return "\\t";
+    case '\b': return "\\b";
+    case 0: return "\\0";
+    default: return NULL;
+    }
+}
+
+/* Decode one UTF-8 sequence at P: its length (0 when invalid) and code point. */
+static size_t decode_utf8(const unsigned char *p, size_t avail, uint32_t *cp)
+{
+    mbstate_t state;
+    memset(&state, 0, sizeof state);
+    wchar_t wc;
+    size_t n = mbrtowc(&wc, (const char *)p, avail, &state);
+    if (n == (size_t)-1 || n == (size_t)-2)
+        return 0;
+    *cp = (uint32_t)wc;
+    return n == 0 ? 1 : n;
+}
+
+/* Escapes are drawn in their own style, then the text's style is set again. */
+static int put_escape(WINDOW *win, const char *escape, int room)
+{
+    int n = (int)strlen(escape);
+    if (n > room)
+        return -1;
+    attr_t base;
+    short pair;
+    wattr_get(win, &base, &pair, NULL);
+    wattrset(win, style_attrs[UI_STYLE_ESCAPE]);
+    waddnstr(win, escape, n);
+    wattr_set(win, base, pair, NULL);
+    return n;
+}
+
+/* Draws one code point (or its escape); the columns used, or -1 when it does not fit. */
+static int put_code_point(WINDOW *win, uint32_t cp, int room, bool one_line)
+{
+    char escape[16];
+    if (cp == '\t' && !one_line) {
+        int spaces = room < 4 ? room : 4;
+        for (int i = 0; i < spaces; i++)
+            waddch(win, ' ');
+        return spaces;
+    }
+    if (is_hidden_code_point(cp)) {
+        const char *s = short_escape(cp);
+        if (!s) {
+            snprintf(escape, sizeof escape, cp < 0x100 ? "\\x%02x" : "\\u%04x", (unsigned)cp);
+            s = escape;
+        }
+        return put_escape(win, s, room);
+    }
+    int width = wcwidth((wchar_t)cp);
+    if (width < 0) {
+        snprintf(escape, sizeof escape, "\\u%04x", (unsigned)cp);
+        return put_escape(win, escape, room);
+    }
+    if (width > room)
+        return -1;
+    wchar_t wc[2] = {(wchar_t)cp, 0};
+    waddnwstr(win, wc, 1);
+    return width;
+}
+
+int ui_draw_text(WINDOW *win, const char *text, size_t len, int max_cols, ui_style style,
+                 bool one_line)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    int used = 0;
+    wattrset(win, style_attrs[style]);
+    for (size_t i = 0; i < len && used < max_cols;) {
+        uint32_t cp = p[i];
+        size_t n = cp < 0x80 ? 1 : decode_utf8(p + i, len - i, &cp);
+        int cols;
+        if (n == 0) {
+            char escape[8];
+            snprintf(escape, sizeof escape, "\\x%02x", p[i]);
+            cols = put_escape(win, escape, max_cols - used);
+            n = 1;
+        } else {
+            cols = put_code_point(win, cp, max_cols - used, one_line);
+        }
+        if (cols < 0)
+            break;
+        used += cols;
+        i += n;
+    }
+    wattrset(win, A_NORMAL);
+    return used;
+}
+
+int ui_draw_plain(WINDOW *win, const char *text, int max_cols, ui_style style)
+{
+    return ui_draw_text(win, text, strlen(text), max_cols, style, true);
+}

@@ -1,0 +1,271 @@
+/* The document pane: a metadata header (key, format and flags, CAS, size, expiry with a live
+ * countdown, lock state) above the value, drawn line by line for what is visible only. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "doc_lines.h"
+#include "draw_text.h"
+#include "ttl_text.h"
+
+#define HEADER_ROWS 4
+
+typedef struct doc_view {
+    ui_doc_lines lines;
+    unsigned generation; /* of app->doc the lines were built from */
+    size_t top;          /* first body line shown */
+    size_t left;         /* columns scrolled right */
+} doc_view;
+
+static doc_view the_view;
+
+static void open_result(ui_app *app, const kv_result *result, void *ctx)
+{
+    (void)ctx;
+    ui_document *doc = &app->doc;
+    if (doc->result.key_len != result->key_len ||
+        memcmp(doc->result.key, result->key, result->key_len) != 0)
+        return; /* another document was opened meanwhile */
+    kv_result_clear(&doc->result);
+    doc->result = *result;
+    /* The value now belongs to the document: the loop frees the event, not its value. */
+    ((kv_result *)result)->value = NULL;
+    doc->loading = false;
+    doc->changed_on_store = false;
+    doc->generation++;
+    app->dirty |= UI_REDRAW_DOC;
+}
+
+void ui_app_open_document(ui_app *app, const char *key, size_t key_len)
+{
+    ui_document *doc = &app->doc;
+    kv_result_clear(&doc->result);
+    memset(&doc->result, 0, sizeof doc->result);
+    doc->result.key_len = key_len < KV_KEY_MAX ? key_len : KV_KEY_MAX;
+    memcpy(doc->result.key, key, doc->result.key_len);
+    doc->open = true;
+    doc->loading = true;
+    doc->generation++;
+    app->show_help = false;
+    ui_app_submit(app, kv_request_new(KV_OP_GET, key, key_len), open_result, NULL);
+    app->dirty |= UI_REDRAW_DOC;
+}
+
+static void format_expiry(char *out, size_t len, int64_t expiry, int64_t now)
+{
+    if (expiry == 0) {
+        snprintf(out, len, "none");
+        return;
+    }
+    if (expiry < 0) {
+        snprintf(out, len, "unknown to this store");
+        return;
+    }
+    char when[40], left[24];
+    time_t t = (time_t)expiry;
+    struct tm tm;
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+    ui_ttl_text(left, sizeof left, expiry > now ? expiry - now : 0);
+    snprintf(out, len, "%s (in %s)", when, left);
+}
+
+static void draw_header(ui_pane *pane, ui_app *app)
+{
+    WINDOW *w = pane->win;
+    const kv_result *r = &app->doc.result;
+    int width = pane->width - 2;
+    wmove(w, 0, 1);
+    ui_draw_text(w, r->key, r->key_len, width, UI_STYLE_TITLE, true);
+    char line[256], expiry[80];
+    if (app->doc.loading) {
+        snprintf(line, sizeof line, "loading...");
+    } else if (r->status != KV_OK) {
+        snprintf(line, sizeof line, "%s: %s", kv_status_name(r->status), r->message);
+    } else {
+        const char *format = kv_flags_known(r->flags)
+                                 ? kv_format_name(kv_format_of_flags(r->flags)) : "unknown";
+        bool locked = r->cas == UINT64_MAX;
+        snprintf(line, sizeof line, "%s (flags 0x%08x)  cas 0x%llx%s  %zu bytes", format,
+                 r->flags, (unsigned long long)r->cas, locked ? " LOCKED" : "", r->value_len);
+    }
+    wmove(w, 1, 1);
+    ui_draw_text(w, line, strlen(line), width,
+                 r->status != KV_OK && !app->doc.loading ? UI_STYLE_ERROR : UI_STYLE_HEADER,
+                 true);
+    format_expiry(expiry, sizeof expiry, r->expiry, app->now);
+    snprintf(line, sizeof line, "expiry %s", expiry);
+    wmove(w, 2, 1);
+    bool soon = r->expiry > 0 && r->expiry - app->now <= 10;
+    ui_draw_plain(w, line, width, soon ? UI_STYLE_TTL_WARNING : UI_STYLE_HEADER);
+    if (app->doc.changed_on_store) {
+        wmove(w, 3, 1);
+        ui_draw_plain(w, "changed on the store since it was read (r reloads)", width,
+                      UI_STYLE_ERROR);
+    }
+}
+
+/* Colours one line of pretty JSON: strings (keys apart), numbers, literals. */
+static void draw_json_line(WINDOW *w, const char *text, size_t len, int width)
+{
+    int used = 0;
+    for (size_t i = 0; i < len && used < width;) {
+        size_t j = i + 1;
+        ui_style style = UI_STYLE_NORMAL;
+        if (text[i] == '"') {
+            while (j < len && text[j] != '"')
+                j += text[j] == '\\' ? 2 : 1;
+            j = j < len ? j + 1 : len;
+            size_t k = j;
+            while (k < len && text[k] == ' ')
+                k++;
+            style = k < len && text[k] == ':' ? UI_STYLE_JSON_KEY : UI_STYLE_JSON_STRING;
+        } else if (strchr("-0123456789", text[i])) {
+            while (j < len && strchr("+-.eE0123456789", text[j]))
+                j++;
+            style = UI_STYLE_JSON_NUMBER;
+        } else if (strchr("tfn", text[i])) {
+            while (j < len && text[j] >= 'a' && text[j] <= 'z')
+                j++;
+            style = UI_STYLE_JSON_LITERAL;
+        }
+        used += ui_draw_text(w, text + i, j - i, width - used, style, false);
+        i = j;
+    }
+}
+
+static void draw_body_line(WINDOW *w, const doc_view *view, size_t i, int width)
+{
+    const ui_doc_lines *lines = &view->lines;
+    if (lines->kind == UI_DOC_HEX) {
+        char hex[128];
+        ui_doc_hex_line(lines, i, hex, sizeof hex);
+        ui_draw_text(w, hex, strlen(hex), width, UI_STYLE_NORMAL, true);
+        return;
+    }
+    size_t len;
+    const char *text = ui_doc_line(lines, i, &len);
+    size_t skip = view->left < len ? view->left : len;
+    if (lines->kind == UI_DOC_JSON)
+        draw_json_line(w, text + skip, len - skip, width);
+    else
+        ui_draw_text(w, text + skip, len - skip, width, UI_STYLE_NORMAL, false);
+}
+
+static void rebuild_if_needed(ui_app *app, doc_view *view)
+{
+    if (view->generation == app->doc.generation)
+        return;
+    ui_doc_lines_free(&view->lines);
+    view->generation = app->doc.generation;
+    view->top = view->left = 0;
+    if (!app->doc.loading && app->doc.result.status == KV_OK)
+        ui_doc_lines_build(&view->lines, app->doc.result.value, app->doc.result.value_len,
+                           app->doc.result.flags);
+}
+
+static void draw_help(ui_pane *pane)
+{
+    static const char *const help[] = {
+        "keys", "  j/k, arrows   move          Enter   open the document",
+        "  /             filter (substring; * and ? make it a glob)",
+        "  Tab           switch pane   r       reload keys and document",
+        "  :             command line (the CLI's commands: get, upsert, ...)",
+        "  d             delete        t       set TTL",
+        "  + / -         counter       n       new document",
+        "  ?             this help     q       quit",
+    };
+    for (size_t i = 0; i < sizeof help / sizeof help[0] && (int)i < pane->height; i++) {
+        wmove(pane->win, (int)i, 1);
+        ui_draw_plain(pane->win, help[i], pane->width - 2, i == 0 ? UI_STYLE_TITLE : UI_STYLE_NORMAL);
+    }
+}
+
+static void doc_draw(ui_pane *pane, ui_app *app)
+{
+    WINDOW *w = pane->win;
+    doc_view *view = pane->state;
+    werase(w);
+    if (app->show_help || !app->doc.open) {
+        draw_help(pane);
+        wnoutrefresh(w);
+        return;
+    }
+    rebuild_if_needed(app, view);
+    draw_header(pane, app);
+    int body_top = HEADER_ROWS;
+    if (view->lines.note[0]) {
+        wmove(w, body_top++, 1);
+        ui_draw_text(w, view->lines.note, strlen(view->lines.note), pane->width - 2,
+                     UI_STYLE_DIM, true);
+    }
+    for (int y = body_top; y < pane->height; y++) {
+        size_t i = view->top + (size_t)(y - body_top);
+        if (i >= view->lines.count)
+            break;
+        wmove(w, y, 1);
+        draw_body_line(w, view, i, pane->width - 2);
+    }
+    wnoutrefresh(w);
+}
+
+static void scroll_by(doc_view *view, long delta)
+{
+    long top = (long)view->top + delta;
+    long last = (long)view->lines.count - 1;
+    view->top = (size_t)(top < 0 ? 0 : top > last ? (last < 0 ? 0 : last) : top);
+}
+
+static unsigned doc_key(ui_pane *pane, ui_app *app, const ui_key *key)
+{
+    doc_view *view = pane->state;
+    long page = pane->height - HEADER_ROWS - 1;
+    int c = key->code;
+    if ((key->function && c == KEY_DOWN) || (!key->function && c == 'j'))
+        scroll_by(view, 1);
+    else if ((key->function && c == KEY_UP) || (!key->function && c == 'k'))
+        scroll_by(view, -1);
+    else if ((key->function && c == KEY_NPAGE) || (!key->function && c == ' '))
+        scroll_by(view, page > 0 ? page : 1);
+    else if (key->function && c == KEY_PPAGE)
+        scroll_by(view, page > 0 ? -page : -1);
+    else if ((key->function && c == KEY_HOME) || (!key->function && c == 'g'))
+        view->top = 0;
+    else if ((key->function && c == KEY_END) || (!key->function && c == 'G'))
+        scroll_by(view, (long)view->lines.count);
+    else if ((key->function && c == KEY_RIGHT) || (!key->function && c == 'l'))
+        view->left += 8;
+    else if ((key->function && c == KEY_LEFT) || (!key->function && c == 'h'))
+        view->left = view->left > 8 ? view->left - 8 : 0;
+    else
+        return UI_KEY_UNHANDLED;
+    (void)app;
+    return UI_REDRAW_DOC;
+}
+
+static unsigned doc_click(ui_pane *pane, ui_app *app, int y, int x, int wheel)
+{
+    (void)y;
+    (void)x;
+    (void)app;
+    if (wheel)
+        scroll_by(pane->state, wheel * 3);
+    return UI_REDRAW_DOC;
+}
+
+static void doc_free(ui_pane *pane)
+{
+    doc_view *view = pane->state;
+    ui_doc_lines_free(&view->lines);
+}
+
+static const ui_pane_ops DOC_OPS = {
+    .name = "document", .draw = doc_draw, .key = doc_key, .click = doc_click, .free = doc_free,
+};
+
+void ui_pane_doc_init(ui_pane *pane)
+{
+    pane->ops = &DOC_OPS;
+    memset(&the_view, 0, sizeof the_view);
+    pane->state = &the_view;
+}
