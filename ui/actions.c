@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "command.h"
+#include "save.h"
 
 #define CTRL(c) ((c) & 0x1f)
 
@@ -204,6 +205,9 @@ unsigned ui_actions_key(ui_app *app, const ui_key *key)
         return ask_about_selected(app, "counter", "add to '%.*s': ", "1", delta_entered);
     case '-':
         return ask_about_selected(app, "counter", "add to '%.*s': ", "-1", delta_entered);
+    case 'E':
+        ui_edit_external(app);
+        return UI_REDRAW_ALL;
     case 'n':
         if (ui_app_refuse_if_read_only(app, "new document"))
             return UI_REDRAW_STATUS;

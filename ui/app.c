@@ -12,6 +12,7 @@
 #include "app.h"
 #include "draw_text.h"
 #include "prompt.h"
+#include "save.h"
 #include "terminal.h"
 
 /* What travels with a request as the event's user pointer. */
@@ -207,7 +208,9 @@ static void handle_key(ui_app *app, const ui_key *key)
         app->dirty |= ui_prompt_key(app, key);
         return;
     }
-    unsigned redraw = ui_actions_key(app, key);
+    unsigned redraw = ui_conflict_key(app, key);
+    if (redraw & UI_KEY_UNHANDLED)
+        redraw = ui_actions_key(app, key);
     if (redraw & UI_KEY_UNHANDLED) {
         ui_pane *pane = &app->panes[app->focus];
         redraw = pane->ops->key(pane, app, key);

@@ -81,6 +81,7 @@ struct ui_app {
     int64_t last_recheck;
 
     ui_document doc;
+    struct ui_edit_session *edit; /* a save in conflict, shown by the document pane */
     ui_log log;
     ui_prompt prompt;
     bool show_help;

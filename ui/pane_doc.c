@@ -7,6 +7,7 @@
 #include "app.h"
 #include "doc_lines.h"
 #include "draw_text.h"
+#include "save.h"
 #include "ttl_text.h"
 
 #define HEADER_ROWS 4
@@ -37,13 +38,16 @@ static void open_result(ui_app *app, const kv_result *result, void *ctx)
     app->dirty |= UI_REDRAW_DOC;
 }
 
-void ui_app_open_document(ui_app *app, const char *key, size_t key_len)
+void ui_app_open_document(ui_app *app, const char *key_in, size_t key_len)
 {
+    char key[KV_KEY_MAX + 1]; /* KEY_IN may point into the document about to be cleared */
+    key_len = key_len < KV_KEY_MAX ? key_len : KV_KEY_MAX;
+    memcpy(key, key_in, key_len);
     ui_document *doc = &app->doc;
     kv_result_clear(&doc->result);
     memset(&doc->result, 0, sizeof doc->result);
-    doc->result.key_len = key_len < KV_KEY_MAX ? key_len : KV_KEY_MAX;
-    memcpy(doc->result.key, key, doc->result.key_len);
+    doc->result.key_len = key_len;
+    memcpy(doc->result.key, key, key_len);
     doc->open = true;
     doc->loading = true;
     doc->generation++;
@@ -173,6 +177,7 @@ static void draw_help(ui_pane *pane)
         "  :             command line (the CLI's commands: get, upsert, ...)",
         "  d             delete        t       set TTL",
         "  + / -         counter       n       new document",
+        "  E             edit in $EDITOR (saved with a CAS check)",
         "  ?             this help     q       quit",
     };
     for (size_t i = 0; i < sizeof help / sizeof help[0] && (int)i < pane->height; i++) {
@@ -186,6 +191,11 @@ static void doc_draw(ui_pane *pane, ui_app *app)
     WINDOW *w = pane->win;
     doc_view *view = pane->state;
     werase(w);
+    if (app->edit && app->edit->in_conflict) {
+        ui_conflict_draw(pane, app);
+        wnoutrefresh(w);
+        return;
+    }
     if (app->show_help || !app->doc.open) {
         draw_help(pane);
         wnoutrefresh(w);

@@ -1,8 +1,10 @@
 /* kv_tui_run: open the store behind its worker thread, then run the screen until the user quits. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
+#include "save.h"
 #include "terminal.h"
 #include "tui.h"
 
@@ -27,6 +29,14 @@ int kv_tui_run(const char *store, const kv_tui_options *options)
     }
     ui_app_run(&app);
     ui_terminal_stop();
+    if (app.edit && app.edit->file) {
+        /* An unresolved conflict: the edit stays on disk, and the user is told where. */
+        fprintf(stderr, "kvtui: your unsaved edit of '%.*s' is kept in %s\n",
+                (int)app.edit->key_len, app.edit->key, app.edit->file);
+        free(app.edit->file);
+        app.edit->file = NULL;
+    }
+    ui_edit_session_free(app.edit);
     kv_client_close(app.client);
     kv_result_clear(&app.doc.result);
     ui_key_model_free(&app.keys);

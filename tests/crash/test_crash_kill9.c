@@ -69,8 +69,15 @@ static bool same_value(const kv_result *a, const kv_result *b)
     return a->value_len == b->value_len && memcmp(a->value, b->value, a->value_len) == 0;
 }
 
+/* CAS values seen so far: a document's CAS never goes back, and a write made after the probe
+ * of an earlier round gets a larger CAS than that probe. */
+typedef struct cas_history {
+    uint64_t ctr;   /* ctr's CAS at the last check */
+    uint64_t probe; /* the last probe write's CAS */
+} cas_history;
+
 /* Reopen after a kill: returns the ctr value seen, checks the pair and the CAS order. */
-static unsigned long check_store(const char *path, uint64_t *last_cas)
+static unsigned long check_store(const char *path, cas_history *history)
 {
     kv__embedded *store;
     char err[256];
@@ -81,14 +88,18 @@ static unsigned long check_store(const char *path, uint64_t *last_cas)
     if (ctr.status == KV_OK) {
         CHECK(same_value(&ctr, &dup), "ctr '%.*s' != dup '%.*s'", (int)ctr.value_len,
               (char *)ctr.value, (int)dup.value_len, (char *)dup.value);
-        CHECK(ctr.cas >= *last_cas, "ctr CAS went back");
+        CHECK(ctr.cas >= history->ctr, "ctr CAS went back");
+        CHECK(ctr.cas == history->ctr || ctr.cas > history->probe,
+              "ctr was rewritten with a CAS below an earlier write's");
+        history->ctr = ctr.cas;
         seen = strtoul((char *)ctr.value, NULL, 10);
     }
     kv__op probe = {.request = upsert_request("probe", "1", 0)};
     kv__embedded_execute_direct(store, &probe);
     CHECK(probe.result.status == KV_OK, "probe write: %s", probe.result.message);
-    CHECK(probe.result.cas > *last_cas && probe.result.cas > ctr.cas, "CAS did not increase");
-    *last_cas = probe.result.cas;
+    CHECK(probe.result.cas > history->probe && probe.result.cas > ctr.cas,
+          "CAS did not increase");
+    history->probe = probe.result.cas;
     kv_request_free(probe.request);
     kv_result_clear(&ctr);
     kv_result_clear(&dup);
@@ -102,7 +113,7 @@ int main(void)
     CHECK(mkdtemp(dir), "mkdtemp");
     snprintf(path, sizeof path, "%s/store.kvdb", dir);
     srand((unsigned)time(NULL));
-    uint64_t last_cas = 0;
+    cas_history history = {0, 0};
     unsigned long progress = 0, killed_mid_write = 0;
     for (int round = 0; round < ROUNDS; round++) {
         pid_t child = fork();
@@ -116,7 +127,7 @@ int main(void)
         CHECK(WIFSIGNALED(wstatus), "the writer exited by itself (status %d)",
               WEXITSTATUS(wstatus));
         killed_mid_write++;
-        unsigned long seen = check_store(path, &last_cas);
+        unsigned long seen = check_store(path, &history);
         CHECK(seen >= progress, "ctr went back from %lu to %lu", progress, seen);
         progress = seen;
     }
