@@ -10,24 +10,12 @@
 
 #define CTRL(c) ((c) & 0x1f)
 
-static void recreate_answered(ui_app *app, const char *answer, void *ctx)
-{
-    ui_edit_session *session = ctx;
-    if (answer) {
-        session->in_conflict = true; /* not "no change": the document is gone */
-        ui_save(app, session, 0);
-    } else {
-        ui_status_log(app, UI_LOG_INFO, "your edit is kept in %s", session->file);
-    }
-}
-
 static void theirs_loaded(ui_app *app, const kv_result *result, void *ctx)
 {
     ui_edit_session *session = ctx;
     if (result->status == KV_ERR_NOT_FOUND) {
         app->edit = NULL;
-        ui_app_confirm(app, "it was deleted on the store meanwhile: re-create it?",
-                       recreate_answered, session);
+        ui_save_offer_recreate(app, session);
         return;
     }
     kv_result_clear(&session->theirs);
@@ -128,6 +116,7 @@ static void take_theirs(ui_app *app, ui_edit_session *session)
     ui_status_log(app, UI_LOG_INFO, "took theirs; your edit of %.*s was discarded",
                   (int)session->key_len, session->key);
     ui_app_open_document(app, session->key, session->key_len);
+    ui_edit_session_ended(app, session, UI_EDIT_DISCARDED, NULL);
     if (session->file)
         remove(session->file);
     app->edit = NULL;
@@ -147,9 +136,7 @@ unsigned ui_conflict_key(ui_app *app, const ui_key *key)
         take_theirs(app, session);
         break;
     case 'e':
-        session->in_conflict = false;
-        app->edit = NULL;
-        ui_edit_continue(app, session);
+        ui_edit_resume(app, session);
         break;
     case 'm':
         ui_conflict_merge(app, session);

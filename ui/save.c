@@ -18,6 +18,13 @@ void ui_edit_session_free(ui_edit_session *session)
     free(session);
 }
 
+void ui_edit_session_ended(ui_app *app, ui_edit_session *session, ui_edit_end how,
+                           const kv_result *result)
+{
+    if (session->ended)
+        session->ended(app, session, how, result);
+}
+
 /* The edit is safely stored: its file is no longer needed. */
 static void end_session(ui_app *app, ui_edit_session *session)
 {
@@ -34,6 +41,7 @@ static void edit_again(ui_app *app, const char *answer, void *ctx);
 /* After a save failed for a reason the user must fix: keep the edit, say where it is. */
 static void keep_for_later(ui_app *app, ui_edit_session *session)
 {
+    ui_edit_session_ended(app, session, UI_EDIT_KEPT, NULL);
     ui_status_log(app, UI_LOG_INFO, "your edit is kept in %s", session->file);
     if (app->edit == session)
         app->edit = NULL;
@@ -51,12 +59,12 @@ static void save_done(ui_app *app, const kv_result *result, void *ctx)
         ui_status_log(app, UI_LOG_OK, "saved %.*s, new cas 0x%llx", (int)session->key_len,
                       session->key, (unsigned long long)result->cas);
         ui_app_open_document(app, session->key, session->key_len);
+        ui_edit_session_ended(app, session, UI_EDIT_SAVED, result);
         end_session(app, session);
     } else if (result->status == KV_ERR_KEY_EXISTS) {
         ui_conflict_begin(app, session);
     } else if (result->status == KV_ERR_NOT_FOUND) {
-        ui_app_confirm(app, "it was deleted on the store meanwhile: re-create it?",
-                       recreate_answered, session);
+        ui_save_offer_recreate(app, session);
     } else {
         keep_for_later(app, session);
     }
@@ -119,6 +127,7 @@ void ui_save(ui_app *app, ui_edit_session *session, uint64_t cas)
         memcmp(session->mine, session->base_text, session->mine_len) == 0 &&
         !session->in_conflict) {
         ui_status_log(app, UI_LOG_INFO, "no change: nothing written");
+        ui_edit_session_ended(app, session, UI_EDIT_UNCHANGED, NULL);
         end_session(app, session);
         return;
     }
@@ -133,6 +142,12 @@ static void recreate_answered(ui_app *app, const char *answer, void *ctx)
         submit_save(app, session, KV_OP_INSERT, 0);
     else
         keep_for_later(app, session);
+}
+
+void ui_save_offer_recreate(ui_app *app, ui_edit_session *session)
+{
+    ui_app_confirm(app, "it was deleted on the store meanwhile: re-create it?",
+                   recreate_answered, session);
 }
 
 /* Runs the editor on the session's file and saves what comes back. */
@@ -162,14 +177,20 @@ static void edit_again(ui_app *app, const char *answer, void *ctx)
 {
     ui_edit_session *session = ctx;
     if (answer)
-        edit_and_save(app, session);
+        ui_edit_resume(app, session);
     else
         keep_for_later(app, session);
 }
 
-void ui_edit_continue(ui_app *app, ui_edit_session *session)
+void ui_edit_resume(ui_app *app, ui_edit_session *session)
 {
-    edit_and_save(app, session);
+    if (app->edit == session)
+        app->edit = NULL;
+    session->in_conflict = false;
+    if (session->resume)
+        session->resume(app, session);
+    else
+        edit_and_save(app, session);
 }
 
 static ui_edit_session *session_of_document(ui_app *app)

@@ -20,6 +20,9 @@
 #include "app.h"
 #include "edit_text.h"
 
+/* How an edit session ended, for the in-place editor's hook. */
+typedef enum ui_edit_end { UI_EDIT_SAVED, UI_EDIT_UNCHANGED, UI_EDIT_DISCARDED, UI_EDIT_KEPT } ui_edit_end;
+
 typedef struct ui_edit_session {
     char key[KV_KEY_MAX + 1];
     size_t key_len;
@@ -36,7 +39,21 @@ typedef struct ui_edit_session {
     kv_result theirs; /* the store's version when a save conflicted */
     char *theirs_text;
     size_t theirs_text_len;
+    /* The in-place editor's hooks (NULL for $EDITOR sessions). ENDED runs just before the save
+     * path frees the session (RESULT: the save's result for UI_EDIT_SAVED, else NULL); RESUME
+     * runs instead of $EDITOR when the user picks "keep editing" (conflict `e`, or `y` to "edit
+     * again?"): the session is the hook's again. */
+    void (*ended)(ui_app *app, struct ui_edit_session *session, ui_edit_end how,
+                  const kv_result *result);
+    void (*resume)(ui_app *app, struct ui_edit_session *session);
+    void *owner;
 } ui_edit_session;
+
+/* Tell the session's owner how it ended (no-op for $EDITOR sessions). */
+void ui_edit_session_ended(ui_app *app, ui_edit_session *session, ui_edit_end how,
+                           const kv_result *result);
+/* Hand the edit back to the user: the in-place editor if it owns the session, else $EDITOR. */
+void ui_edit_resume(ui_app *app, ui_edit_session *session);
 
 /* Start an edit of the open document in $EDITOR (the `E` key). */
 void ui_edit_external(ui_app *app);
@@ -44,9 +61,8 @@ void ui_edit_external(ui_app *app);
 void ui_save(ui_app *app, ui_edit_session *session, uint64_t cas);
 void ui_edit_session_free(ui_edit_session *session);
 
-/* Run the editor again on the session's edit, then save it. */
-void ui_edit_continue(ui_app *app, ui_edit_session *session);
-
+/* The document was deleted meanwhile: ask, then insert the edit (or keep it in its file). */
+void ui_save_offer_recreate(ui_app *app, ui_edit_session *session);
 /* A save met someone else's write: read theirs and show the conflict view. */
 void ui_conflict_begin(ui_app *app, ui_edit_session *session);
 /* The conflict view, drawn by the document pane while app->edit is in conflict. */
