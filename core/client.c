@@ -12,7 +12,14 @@
 
 static const kv__backend_ops *backend_for(kv_backend_kind kind)
 {
-    return kind == KV_BACKEND_EMBEDDED ? &kv__embedded_backend : NULL;
+    switch (kind) {
+    case KV_BACKEND_EMBEDDED:
+        return &kv__embedded_backend;
+    case KV_BACKEND_MEMCACHED:
+        return &kv__memcached_backend;
+    default:
+        return NULL;
+    }
 }
 
 static kv_status fail_open(kv_client *client, kv_status status, char *errbuf, size_t errbuf_len,

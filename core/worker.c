@@ -23,12 +23,16 @@ uint64_t kv__monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Append EVENT to the owner's queue and poke the owner's fd; bytes coalesce, the queue does not. */
+/* Append EVENT to the owner's queue and poke the owner's fd. Only an event that finds the queue
+ * empty writes a byte: the owner drains the pipe before it swaps the queue out, so any event left
+ * after a swap was appended to an empty queue and its byte is still in the pipe. (A byte per
+ * event made pipelined workloads spend their time in write().) */
 void kv__worker_post(void *client_ptr, kv_event *event)
 {
     kv_client *client = client_ptr;
     event->next = NULL;
     uv_mutex_lock(&client->lock);
+    bool was_empty = client->events_head == NULL;
     if (client->events_tail)
         client->events_tail->next = event;
     else
@@ -36,7 +40,7 @@ void kv__worker_post(void *client_ptr, kv_event *event)
     client->events_tail = event;
     uv_mutex_unlock(&client->lock);
     char byte = 1;
-    while (write(client->pipe_write, &byte, 1) < 0 && errno == EINTR)
+    while (was_empty && write(client->pipe_write, &byte, 1) < 0 && errno == EINTR)
         ;
 }
 

@@ -1,0 +1,162 @@
+/*
+ * The memcached backend's vtable: open (nodes, placement, eager connects), route each operation
+ * to the node holding its key, the timeout tick, and close. Close is deferred to the next loop
+ * turn, because the worker may ask for it from inside one of our own callbacks (the last
+ * operation completing) and tearing down there would pull lists from under their walkers.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mc_internal.h"
+#include "util_alloc.h"
+
+uint64_t kv__mc_now_ns(void)
+{
+    return uv_hrtime();
+}
+
+static uint64_t tick_period_ms(const kv__mc *mc)
+{
+    uint64_t ms = mc->timeout_ns / 1000000u / 20;
+    return ms < 10 ? 10 : ms > 100 ? 100 : ms;
+}
+
+static void on_tick(uv_timer_t *timer)
+{
+    kv__mc *mc = timer->data;
+    uint64_t now = kv__mc_now_ns();
+    bool busy = false;
+    for (size_t i = 0; i < mc->nnodes; i++)
+        busy |= kv__mc_node_tick(&mc->nodes[i], now);
+    busy |= kv__mc_scans_tick(mc, now);
+    if (!busy && !mc->closing) {
+        uv_timer_stop(&mc->tick);
+        mc->tick_running = false;
+    }
+}
+
+void kv__mc_arm_tick(kv__mc *mc)
+{
+    if (mc->tick_running || mc->closing)
+        return;
+    uint64_t period = tick_period_ms(mc);
+    uv_timer_start(&mc->tick, on_tick, period, period);
+    mc->tick_running = true;
+}
+
+static void mc_free(kv__mc *mc)
+{
+    for (size_t i = 0; i < mc->nnodes; i++)
+        kv__mc_node_free(&mc->nodes[i]);
+    free(mc->nodes);
+    kv__mc_ring_free(&mc->ring);
+    free(mc->username);
+    if (mc->password) {
+        explicit_bzero(mc->password, strlen(mc->password));
+        free(mc->password);
+    }
+    free(mc);
+}
+
+void kv__mc_handle_closed(kv__mc *mc)
+{
+    if (--mc->handles > 0 || !mc->close_done)
+        return;
+    void (*done)(void *) = mc->close_done;
+    void *arg = mc->close_arg;
+    mc_free(mc);
+    done(arg);
+}
+
+static void tick_closed(uv_handle_t *handle)
+{
+    kv__mc_handle_closed(handle->data);
+}
+
+static void teardown(uv_timer_t *timer)
+{
+    kv__mc *mc = timer->data;
+    kv__mc_scans_close(mc);
+    for (size_t i = 0; i < mc->nnodes; i++)
+        kv__mc_node_shutdown(&mc->nodes[i]);
+    mc->handles++; /* the tick timer itself */
+    mc->close_done = mc->pending_done;
+    uv_close((uv_handle_t *)&mc->tick, tick_closed);
+}
+
+static void mc_close(void *state, void (*done)(void *arg), void *arg)
+{
+    kv__mc *mc = state;
+    mc->closing = true;
+    mc->pending_done = done;
+    mc->close_arg = arg;
+    uv_timer_stop(&mc->tick);
+    uv_timer_start(&mc->tick, teardown, 0, 0);
+}
+
+/* libuv writes with plain write(): a peer that closed its end would raise SIGPIPE and kill the
+ * process. Blocking it on this (the worker) thread turns that into an EPIPE write error, without
+ * touching how the rest of the program handles signals. */
+static void block_sigpipe_on_this_thread(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+static kv_status mc_open(const kv_connspec *spec, const kv_open_options *options, uv_loop_t *loop,
+                         void **state, char *errbuf, size_t errbuf_len)
+{
+    *state = NULL;
+    if (spec->tls)
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_NOT_SUPPORTED,
+                               "memcached+tls:// is not supported yet; use memcached://");
+    if (spec->nhosts == 0)
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "no memcached host given");
+    block_sigpipe_on_this_thread();
+    kv__mc *mc = kv__xcalloc(1, sizeof *mc);
+    mc->loop = loop;
+    mc->timeout_ns = (uint64_t)(spec->timeout_s * 1e9);
+    mc->username = spec->username ? strdup(spec->username) : NULL;
+    mc->password = options && options->password ? strdup(options->password) : NULL;
+    mc->nnodes = spec->nhosts;
+    mc->nodes = kv__xcalloc(spec->nhosts, sizeof *mc->nodes);
+    for (size_t i = 0; i < spec->nhosts; i++)
+        kv__mc_node_init(&mc->nodes[i], mc, i, &spec->hosts[i]);
+    kv__mc_ring_build(&mc->ring, spec->hosts, spec->nhosts, spec->ketama);
+    uv_timer_init(loop, &mc->tick);
+    mc->tick.data = mc;
+    for (size_t i = 0; i < mc->nnodes; i++)
+        kv__mc_node_ensure(&mc->nodes[i]);
+    *state = mc;
+    return KV_OK;
+}
+
+static void mc_execute(void *state, kv__op *op)
+{
+    kv__mc *mc = state;
+    if (kv__mc_op_refused(op))
+        return;
+    const kv_request *r = op->request;
+    kv__mc_node_submit(&mc->nodes[kv__mc_ring_node(&mc->ring, r->key, r->key_len)], op);
+}
+
+static void mc_execute_batch(void *state, kv__op **ops, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        mc_execute(state, ops[i]);
+}
+
+const kv__backend_ops kv__memcached_backend = {
+    .name = "memcached",
+    .open = mc_open,
+    .close = mc_close,
+    .execute = mc_execute,
+    .execute_batch = mc_execute_batch,
+    .scan = kv__mc_scan_start,
+    .scan_cancel = kv__mc_scan_cancel,
+    .changes = NULL,
+};
