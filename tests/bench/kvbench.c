@@ -132,6 +132,7 @@ int main(int argc, char **argv)
     bench_scan(&config);
     bench_filter(&config);
     bench_get(&config);
+    bench_tui(&config);
     printf("\nPASS/MISS compare with the DESIGN.md section 8 bars; timings never fail a build.\n");
     return 0;
 }
