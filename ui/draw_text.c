@@ -1,4 +1,5 @@
 /* Safe text on the screen and the semantic styles: see draw_text.h. */
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,12 +91,15 @@ static size_t decode_utf8(const unsigned char *p, size_t avail, uint32_t *cp)
     return n == 0 ? 1 : n;
 }
 
-/* Escapes are drawn in their own style, then the text's style is set again. */
+/* Escapes are drawn in their own style, then the text's style is set again. A NULL WIN only
+ * measures (here and below). */
 static int put_escape(WINDOW *win, const char *escape, int room)
 {
     int n = (int)strlen(escape);
     if (n > room)
         return -1;
+    if (!win)
+        return n;
     attr_t base;
     short pair;
     wattr_get(win, &base, &pair, NULL);
@@ -111,7 +115,7 @@ static int put_code_point(WINDOW *win, uint32_t cp, int room, bool one_line)
     char escape[16];
     if (cp == '\t' && !one_line) {
         int spaces = room < 4 ? room : 4;
-        for (int i = 0; i < spaces; i++)
+        for (int i = 0; win && i < spaces; i++)
             waddch(win, ' ');
         return spaces;
     }
@@ -131,16 +135,16 @@ static int put_code_point(WINDOW *win, uint32_t cp, int room, bool one_line)
     if (width > room)
         return -1;
     wchar_t wc[2] = {(wchar_t)cp, 0};
-    waddnwstr(win, wc, 1);
+    if (win)
+        waddnwstr(win, wc, 1);
     return width;
 }
 
-int ui_draw_text(WINDOW *win, const char *text, size_t len, int max_cols, ui_style style,
-                 bool one_line)
+/* Draws (or, with a NULL WIN, measures) TEXT; the columns used. */
+static int walk_text(WINDOW *win, const char *text, size_t len, int max_cols, bool one_line)
 {
     const unsigned char *p = (const unsigned char *)text;
     int used = 0;
-    wattrset(win, style_attrs[style]);
     for (size_t i = 0; i < len && used < max_cols;) {
         uint32_t cp = p[i];
         size_t n = cp < 0x80 ? 1 : decode_utf8(p + i, len - i, &cp);
@@ -158,8 +162,21 @@ int ui_draw_text(WINDOW *win, const char *text, size_t len, int max_cols, ui_sty
         used += cols;
         i += n;
     }
+    return used;
+}
+
+int ui_draw_text(WINDOW *win, const char *text, size_t len, int max_cols, ui_style style,
+                 bool one_line)
+{
+    wattrset(win, style_attrs[style]);
+    int used = walk_text(win, text, len, max_cols, one_line);
     wattrset(win, A_NORMAL);
     return used;
+}
+
+int ui_text_columns(const char *text, size_t len, bool one_line)
+{
+    return walk_text(NULL, text, len, INT_MAX, one_line);
 }
 
 int ui_draw_plain(WINDOW *win, const char *text, int max_cols, ui_style style)

@@ -38,6 +38,8 @@ attr_t ui_style_attr(ui_style style);
  * used. With ONE_LINE, tabs and newlines are escaped too; otherwise a tab becomes spaces. */
 int ui_draw_text(WINDOW *win, const char *text, size_t len, int max_cols, ui_style style,
                  bool one_line);
+/* The columns ui_draw_text(..., LEN, ..., ONE_LINE) would use for TEXT, without drawing. */
+int ui_text_columns(const char *text, size_t len, bool one_line);
 /* Draw a NUL-terminated string the program made itself (trusted). */
 int ui_draw_plain(WINDOW *win, const char *text, int max_cols, ui_style style);
 
