@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "cmdline.h"
 #include "command.h"
 #include "save.h"
 
@@ -144,13 +145,6 @@ static void filter_changed(ui_app *app, const char *text, void *ctx)
     app->dirty |= UI_REDRAW_KEYS | UI_REDRAW_BAR;
 }
 
-static void command_entered(ui_app *app, const char *text, void *ctx)
-{
-    (void)ctx;
-    if (text && text[0])
-        ui_actions_run_command(app, text);
-}
-
 /* Actions that change the store ask first when the store is read-only. */
 static unsigned ask_about_selected(ui_app *app, const char *what, const char *label,
                                    const char *initial, ui_prompt_fn done)
@@ -181,7 +175,7 @@ unsigned ui_actions_key(ui_app *app, const ui_key *key)
         app->show_help = !app->show_help;
         return UI_REDRAW_DOC;
     case ':':
-        ui_app_prompt(app, ":", NULL, command_entered, NULL);
+        ui_cmdline_open(app);
         return UI_REDRAW_BAR;
     case '/':
         ui_app_prompt(app, "/", app->keys.filter, filter_changed, NULL);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "cmdline.h"
 #include "draw_text.h"
 #include "prompt.h"
 #include "save.h"
@@ -138,7 +139,9 @@ static void draw_bar(ui_app *app)
     move(rows - 1, 0);
     wattrset(stdscr, A_NORMAL);
     clrtoeol();
-    if (app->prompt.active) {
+    if (ui_cmdline_active()) {
+        ui_cmdline_draw(stdscr, rows - 1, cols);
+    } else if (app->prompt.active) {
         ui_prompt_draw(&app->prompt, stdscr, rows - 1, cols);
     } else {
         const char *hint = app->keys.filter[0] ? "filter: " : "";
@@ -165,7 +168,11 @@ static void draw(ui_app *app)
         if (app->dirty & pane_bits[i])
             pane->ops->draw(pane, app);
     }
-    if (app->prompt.active) {
+    if (ui_cmdline_active()) {
+        curs_set(1);
+        ui_cmdline_place_cursor(stdscr, getmaxy(stdscr) - 1, getmaxx(stdscr));
+        wnoutrefresh(stdscr);
+    } else if (app->prompt.active) {
         curs_set(1);
         ui_prompt_place_cursor(&app->prompt, stdscr, getmaxy(stdscr) - 1, getmaxx(stdscr));
         wnoutrefresh(stdscr);
@@ -202,6 +209,10 @@ static void handle_key(ui_app *app, const ui_key *key)
     }
     if (key->function && key->code == KEY_MOUSE) {
         app->dirty |= handle_mouse(app);
+        return;
+    }
+    if (ui_cmdline_active()) {
+        app->dirty |= ui_cmdline_key(app, key);
         return;
     }
     if (app->prompt.active) {
@@ -276,6 +287,7 @@ void ui_app_run(ui_app *app)
                   kv_client_backend_name(app->client), app->read_only ? ", read-only" : "");
     ui_keys_start_scan(app);
     run_loop(app);
+    ui_cmdline_shutdown();
     for (int i = 0; i < UI_PANE_COUNT; i++)
         ui_pane_destroy(&app->panes[i]);
 }

@@ -57,6 +57,19 @@ keys :; literal 'get nope::missing'; keys Enter
 check "a failing : command shows its error name" wait_for "NotFoundError"
 keys :; literal 'bogus'; keys Enter
 check "an unknown : command is an ArgumentError" wait_for "ArgumentError"
+check "the : history file exists and is private (0600)" \
+    test "$(stat -c %a "$XDG_STATE_HOME/kvtui/history" 2>/dev/null)" = 600
+check "the history file holds the commands" grep -q "upsert typed::key" "$XDG_STATE_HOME/kvtui/history"
+keys :; literal 'ups'; keys Tab
+check "Tab completes a command name" wait_for ":upsert"
+keys C-u; literal 'get typ'; keys Tab
+check "Tab completes a key from the list" wait_for ":get typed::key"
+literal '--qu'; keys Tab
+check "Tab completes an option" wait_for ":get typed::key --quiet"
+keys Escape
+keys :; keys Up Up
+check "Up recalls earlier commands" wait_for ":get nope::missing"
+keys Escape
 
 # Hostile bytes in a key and a value never reach the terminal raw.
 keys / C-u; literal "evil"; keys Enter Enter
