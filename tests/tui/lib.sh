@@ -31,7 +31,7 @@ start_tui() {
 screen() { tmux -L "$SOCKET" capture-pane -p -t tui; }
 screen_with_escapes() { tmux -L "$SOCKET" capture-pane -p -e -t tui; }
 keys() { tmux -L "$SOCKET" send-keys -t tui "$@"; }
-literal() { tmux -L "$SOCKET" send-keys -t tui -l "$1"; }
+literal() { tmux -L "$SOCKET" send-keys -t tui -l -- "$1"; }
 
 # wait_for TEXT [SECONDS]: true once TEXT is on the screen.
 wait_for() {
