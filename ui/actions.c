@@ -8,9 +8,8 @@
 #include "app.h"
 #include "cmdline.h"
 #include "command.h"
+#include "editor.h"
 #include "save.h"
-
-#define CTRL(c) ((c) & 0x1f)
 
 /* The user pointer of import/export events. */
 static int transfer_tag;
@@ -163,53 +162,97 @@ static unsigned ask_about_selected(ui_app *app, const char *what, const char *la
     return UI_REDRAW_BAR;
 }
 
-unsigned ui_actions_key(ui_app *app, const ui_key *key)
+/* A bound command with %k replaced by the selected key, quoted for the command language. */
+static void run_bound_command(ui_app *app, const char *command)
 {
-    if (key->function)
-        return UI_KEY_UNHANDLED;
-    switch (key->code) {
-    case 'q':
-        app->quit = true;
-        return UI_REDRAW_NONE;
-    case '?':
-        app->show_help = !app->show_help;
-        return UI_REDRAW_DOC;
-    case ':':
-        ui_cmdline_open(app);
-        return UI_REDRAW_BAR;
-    case '/':
+    char line[2048];
+    size_t used = 0, len = 0;
+    const char *key = ui_app_selected_key(app, &len);
+    for (const char *p = command; *p && used + 8 < sizeof line; p++) {
+        if (p[0] != '%' || p[1] != 'k') {
+            line[used++] = *p;
+            continue;
+        }
+        p++;
+        line[used++] = '\'';
+        for (size_t i = 0; key && i < len && used + 8 < sizeof line; i++) {
+            if (key[i] == '\'') { /* close, escaped quote, reopen */
+                memcpy(line + used, "'\\''", 4);
+                used += 4;
+            } else {
+                line[used++] = key[i];
+            }
+        }
+        line[used++] = '\'';
+    }
+    line[used] = '\0';
+    ui_actions_run_command(app, line);
+}
+
+/* The actions that do not depend on the focused pane. */
+static unsigned run_global(ui_app *app, ui_action action)
+{
+    switch (action) {
+    case UI_ACTION_QUIT: app->quit = true; return UI_REDRAW_NONE;
+    case UI_ACTION_HELP: app->show_help = !app->show_help; return UI_REDRAW_DOC;
+    case UI_ACTION_COMMAND_LINE: ui_cmdline_open(app); return UI_REDRAW_BAR;
+    case UI_ACTION_FILTER:
         ui_app_prompt(app, "/", app->keys.filter, filter_changed, NULL);
         app->prompt.live = true;
         app->focus = UI_PANE_KEYS;
         return UI_REDRAW_ALL;
-    case '\t':
+    case UI_ACTION_SWITCH_PANE:
         app->focus = app->focus == UI_PANE_KEYS ? UI_PANE_DOC : UI_PANE_KEYS;
         return UI_REDRAW_KEYS | UI_REDRAW_DOC;
-    case 'r':
+    case UI_ACTION_RELOAD:
         ui_keys_start_scan(app);
         if (app->doc.open)
             ui_app_open_document(app, app->doc.result.key, app->doc.result.key_len);
         return UI_REDRAW_ALL;
-    case 'd':
+    case UI_ACTION_EDIT: ui_editor_open(app); return UI_REDRAW_ALL;
+    case UI_ACTION_EDIT_EXTERNAL: ui_edit_external(app); return UI_REDRAW_ALL;
+    case UI_ACTION_DELETE:
         return ask_about_selected(app, "delete", "delete '%.*s'?", NULL, delete_confirmed);
-    case 't':
+    case UI_ACTION_SET_TTL:
         return ask_about_selected(app, "set TTL", "TTL for '%.*s' (seconds, 0 = none): ", "",
                                   ttl_entered);
-    case '+':
+    case UI_ACTION_COUNTER_INCREMENT:
         return ask_about_selected(app, "counter", "add to '%.*s': ", "1", delta_entered);
-    case '-':
+    case UI_ACTION_COUNTER_DECREMENT:
         return ask_about_selected(app, "counter", "add to '%.*s': ", "-1", delta_entered);
-    case 'E':
-        ui_edit_external(app);
-        return UI_REDRAW_ALL;
-    case 'n':
+    case UI_ACTION_NEW_DOCUMENT:
         if (ui_app_refuse_if_read_only(app, "new document"))
             return UI_REDRAW_STATUS;
         ui_app_prompt(app, "new key: ", NULL, new_key_entered, NULL);
         return UI_REDRAW_BAR;
-    default:
-        return UI_KEY_UNHANDLED;
+    default: return UI_KEY_UNHANDLED;
     }
+}
+
+static ui_context focus_context(const ui_app *app)
+{
+    if (app->edit && app->edit->in_conflict)
+        return UI_CONTEXT_CONFLICT;
+    return app->focus == UI_PANE_DOC ? UI_CONTEXT_DOCUMENT : UI_CONTEXT_KEYS;
+}
+
+unsigned ui_actions_key(ui_app *app, const ui_key *key)
+{
+    const ui_binding *binding = ui_keymap_lookup(&app->keymap, focus_context(app), key);
+    if (!binding)
+        return UI_KEY_UNHANDLED;
+    if (binding->action == UI_ACTION_COMMAND) {
+        run_bound_command(app, binding->command);
+        return UI_REDRAW_ALL;
+    }
+    unsigned redraw = ui_conflict_action(app, binding->action);
+    if (redraw & UI_KEY_UNHANDLED)
+        redraw = run_global(app, binding->action);
+    if (redraw & UI_KEY_UNHANDLED) {
+        ui_pane *pane = &app->panes[app->focus];
+        redraw = pane->ops->action ? pane->ops->action(pane, app, binding->action) : 0;
+    }
+    return redraw & ~UI_KEY_UNHANDLED;
 }
 
 /* get opens the document; every other result only needs its log line. */

@@ -12,6 +12,7 @@
 #include "app.h"
 #include "cmdline.h"
 #include "draw_text.h"
+#include "editor.h"
 #include "prompt.h"
 #include "save.h"
 #include "terminal.h"
@@ -176,6 +177,8 @@ static void draw(ui_app *app)
         curs_set(1);
         ui_prompt_place_cursor(&app->prompt, stdscr, getmaxy(stdscr) - 1, getmaxx(stdscr));
         wnoutrefresh(stdscr);
+    } else if (ui_editor_place_cursor(app)) {
+        curs_set(1);
     } else {
         curs_set(0);
     }
@@ -219,12 +222,12 @@ static void handle_key(ui_app *app, const ui_key *key)
         app->dirty |= ui_prompt_key(app, key);
         return;
     }
-    unsigned redraw = ui_conflict_key(app, key);
+    unsigned redraw = ui_editor_key(app, key); /* the editor takes every key while open */
     if (redraw & UI_KEY_UNHANDLED)
         redraw = ui_actions_key(app, key);
     if (redraw & UI_KEY_UNHANDLED) {
         ui_pane *pane = &app->panes[app->focus];
-        redraw = pane->ops->key(pane, app, key);
+        redraw = pane->ops->key ? pane->ops->key(pane, app, key) : UI_REDRAW_NONE;
     }
     app->dirty |= redraw & ~UI_KEY_UNHANDLED;
 }
@@ -254,6 +257,7 @@ static void tick(ui_app *app)
         return;
     app->now = now;
     ui_keys_tick(app);
+    ui_editor_tick(app);
     app->dirty |= UI_REDRAW_KEYS | UI_REDRAW_DOC;
 }
 
@@ -286,6 +290,7 @@ void ui_app_run(ui_app *app)
     ui_status_log(app, UI_LOG_INFO, "opened %s (%s)%s", app->store,
                   kv_client_backend_name(app->client), app->read_only ? ", read-only" : "");
     ui_keys_start_scan(app);
+    ui_recovery_offer(app);
     run_loop(app);
     ui_cmdline_shutdown();
     for (int i = 0; i < UI_PANE_COUNT; i++)

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "key_model.h"
+#include "keymap.h"
 #include "kv.h"
 #include "pane.h"
 
@@ -67,6 +68,7 @@ struct ui_app {
     bool quit;
     unsigned dirty;
     ui_pane panes[UI_PANE_COUNT];
+    ui_keymap keymap;
     ui_pane_id focus;
     int64_t now; /* wall-clock second the screen shows TTLs at */
 
@@ -114,7 +116,7 @@ void ui_keys_tick(ui_app *app);
 /* Re-read KEY's metadata (after a write) and update or drop its row. */
 void ui_keys_recheck(ui_app *app, const char *key, size_t key_len);
 
-/* Global actions on keys that no pane handled (actions.c). */
+/* A key outside the prompt and the editor: its binding in the key map runs (actions.c). */
 unsigned ui_actions_key(ui_app *app, const ui_key *key);
 /* Run one line of the command language, as typed at the : prompt. */
 void ui_actions_run_command(ui_app *app, const char *line);

@@ -8,8 +8,6 @@
 #include "draw_text.h"
 #include "save.h"
 
-#define CTRL(c) ((c) & 0x1f)
-
 static void theirs_loaded(ui_app *app, const kv_result *result, void *ctx)
 {
     ui_edit_session *session = ctx;
@@ -123,26 +121,17 @@ static void take_theirs(ui_app *app, ui_edit_session *session)
     ui_edit_session_free(session);
 }
 
-unsigned ui_conflict_key(ui_app *app, const ui_key *key)
+unsigned ui_conflict_action(ui_app *app, ui_action action)
 {
     ui_edit_session *session = app->edit;
-    if (!session || !session->in_conflict || key->function)
+    if (!session || !session->in_conflict)
         return UI_KEY_UNHANDLED;
-    switch (key->code) {
-    case 'o':
-        ui_save(app, session, session->theirs.cas);
-        break;
-    case 't':
-        take_theirs(app, session);
-        break;
-    case 'e':
-        ui_edit_resume(app, session);
-        break;
-    case 'm':
-        ui_conflict_merge(app, session);
-        break;
-    default:
-        return UI_KEY_UNHANDLED;
+    switch (action) {
+    case UI_ACTION_OVERWRITE: ui_save(app, session, session->theirs.cas); break;
+    case UI_ACTION_TAKE_THEIRS: take_theirs(app, session); break;
+    case UI_ACTION_KEEP_EDITING: ui_edit_resume(app, session); break;
+    case UI_ACTION_MERGE: ui_conflict_merge(app, session); break;
+    default: return UI_KEY_UNHANDLED;
     }
     return UI_REDRAW_ALL;
 }

@@ -11,6 +11,8 @@
 #include <curses.h>
 #include <stdbool.h>
 
+#include "action_table.h"
+
 typedef struct ui_app ui_app;
 typedef struct ui_pane ui_pane;
 
@@ -34,6 +36,9 @@ typedef struct ui_key {
 typedef struct ui_pane_ops {
     const char *name;
     void (*draw)(ui_pane *pane, ui_app *app);
+    /* An action the key map bound to a key while this pane has the focus (movement, open). */
+    unsigned (*action)(ui_pane *pane, ui_app *app, ui_action action);
+    /* A raw key no binding wanted; may be NULL. */
     unsigned (*key)(ui_pane *pane, ui_app *app, const ui_key *key);
     /* A mouse click at window row Y, column X (or a wheel step: delta -1/+1). */
     unsigned (*click)(ui_pane *pane, ui_app *app, int y, int x, int wheel);

@@ -7,6 +7,7 @@
 #include "app.h"
 #include "doc_lines.h"
 #include "draw_text.h"
+#include "editor.h"
 #include "save.h"
 #include "ttl_text.h"
 
@@ -168,21 +169,26 @@ static void rebuild_if_needed(ui_app *app, doc_view *view)
                            app->doc.result.flags);
 }
 
-static void draw_help(ui_pane *pane)
+/* The help: every binding of the loaded key map, by context, with the action's text. */
+static void draw_help(ui_pane *pane, ui_app *app)
 {
-    static const char *const help[] = {
-        "keys", "  j/k, arrows   move          Enter   open the document",
-        "  /             filter (substring; * and ? make it a glob)",
-        "  Tab           switch pane   r       reload keys and document",
-        "  :             command line (the CLI's commands: get, upsert, ...)",
-        "  d             delete        t       set TTL",
-        "  + / -         counter       n       new document",
-        "  E             edit in $EDITOR (saved with a CAS check)",
-        "  ?             this help     q       quit",
-    };
-    for (size_t i = 0; i < sizeof help / sizeof help[0] && (int)i < pane->height; i++) {
-        wmove(pane->win, (int)i, 1);
-        ui_draw_plain(pane->win, help[i], pane->width - 2, i == 0 ? UI_STYLE_TITLE : UI_STYLE_NORMAL);
+    int y = 0;
+    for (int c = 0; c < UI_CONTEXT_COUNT && y < pane->height; c++) {
+        wmove(pane->win, y++, 1);
+        ui_draw_plain(pane->win, ui_context_name((ui_context)c), pane->width - 2, UI_STYLE_TITLE);
+        for (size_t i = 0; i < app->keymap.count && y < pane->height; i++) {
+            const ui_binding *b = &app->keymap.items[i];
+            if (b->context != (ui_context)c || b->action == UI_ACTION_NONE)
+                continue;
+            char name[32], line[300];
+            ui_key_name(&b->key, name, sizeof name);
+            const ui_action_info *info = ui_action_get(b->action);
+            snprintf(line, sizeof line, "  %-10s %-18s %s", name,
+                     b->action == UI_ACTION_COMMAND ? b->command : info->name,
+                     b->action == UI_ACTION_COMMAND ? "" : info->help);
+            wmove(pane->win, y++, 1);
+            ui_draw_text(pane->win, line, strlen(line), pane->width - 2, UI_STYLE_NORMAL, true);
+        }
     }
 }
 
@@ -196,8 +202,13 @@ static void doc_draw(ui_pane *pane, ui_app *app)
         wnoutrefresh(w);
         return;
     }
+    if (ui_editor_active(app)) {
+        ui_editor_draw(pane, app);
+        wnoutrefresh(w);
+        return;
+    }
     if (app->show_help || !app->doc.open) {
-        draw_help(pane);
+        draw_help(pane, app);
         wnoutrefresh(w);
         return;
     }
@@ -226,30 +237,22 @@ static void scroll_by(doc_view *view, long delta)
     view->top = (size_t)(top < 0 ? 0 : top > last ? (last < 0 ? 0 : last) : top);
 }
 
-static unsigned doc_key(ui_pane *pane, ui_app *app, const ui_key *key)
+static unsigned doc_action(ui_pane *pane, ui_app *app, ui_action action)
 {
     doc_view *view = pane->state;
     long page = pane->height - HEADER_ROWS - 1;
-    int c = key->code;
-    if ((key->function && c == KEY_DOWN) || (!key->function && c == 'j'))
-        scroll_by(view, 1);
-    else if ((key->function && c == KEY_UP) || (!key->function && c == 'k'))
-        scroll_by(view, -1);
-    else if ((key->function && c == KEY_NPAGE) || (!key->function && c == ' '))
-        scroll_by(view, page > 0 ? page : 1);
-    else if (key->function && c == KEY_PPAGE)
-        scroll_by(view, page > 0 ? -page : -1);
-    else if ((key->function && c == KEY_HOME) || (!key->function && c == 'g'))
-        view->top = 0;
-    else if ((key->function && c == KEY_END) || (!key->function && c == 'G'))
-        scroll_by(view, (long)view->lines.count);
-    else if ((key->function && c == KEY_RIGHT) || (!key->function && c == 'l'))
-        view->left += 8;
-    else if ((key->function && c == KEY_LEFT) || (!key->function && c == 'h'))
-        view->left = view->left > 8 ? view->left - 8 : 0;
-    else
-        return UI_KEY_UNHANDLED;
     (void)app;
+    switch (action) {
+    case UI_ACTION_MOVE_DOWN: scroll_by(view, 1); break;
+    case UI_ACTION_MOVE_UP: scroll_by(view, -1); break;
+    case UI_ACTION_PAGE_DOWN: scroll_by(view, page > 0 ? page : 1); break;
+    case UI_ACTION_PAGE_UP: scroll_by(view, page > 0 ? -page : -1); break;
+    case UI_ACTION_TOP: view->top = 0; break;
+    case UI_ACTION_BOTTOM: scroll_by(view, (long)view->lines.count); break;
+    case UI_ACTION_SCROLL_RIGHT: view->left += 8; break;
+    case UI_ACTION_SCROLL_LEFT: view->left = view->left > 8 ? view->left - 8 : 0; break;
+    default: return UI_REDRAW_NONE;
+    }
     return UI_REDRAW_DOC;
 }
 
@@ -270,7 +273,8 @@ static void doc_free(ui_pane *pane)
 }
 
 static const ui_pane_ops DOC_OPS = {
-    .name = "document", .draw = doc_draw, .key = doc_key, .click = doc_click, .free = doc_free,
+    .name = "document", .draw = doc_draw, .action = doc_action, .key = NULL, .click = doc_click,
+    .free = doc_free,
 };
 
 void ui_pane_doc_init(ui_pane *pane)

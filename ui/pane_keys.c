@@ -113,26 +113,19 @@ static void open_selected(ui_app *app)
         ui_app_open_document(app, key, len);
 }
 
-static unsigned keys_key(ui_pane *pane, ui_app *app, const ui_key *key)
+static unsigned keys_action(ui_pane *pane, ui_app *app, ui_action action)
 {
     long page = list_rows(pane) > 1 ? list_rows(pane) - 1 : 1;
-    int c = key->code;
-    if ((key->function && c == KEY_DOWN) || (!key->function && c == 'j'))
-        move_selection(app, 1);
-    else if ((key->function && c == KEY_UP) || (!key->function && c == 'k'))
-        move_selection(app, -1);
-    else if (key->function && c == KEY_NPAGE)
-        move_selection(app, page);
-    else if (key->function && c == KEY_PPAGE)
-        move_selection(app, -page);
-    else if ((key->function && c == KEY_HOME) || (!key->function && c == 'g'))
-        app->key_selected = 0;
-    else if ((key->function && c == KEY_END) || (!key->function && c == 'G'))
-        move_selection(app, (long)app->keys.nvisible);
-    else if ((key->function && c == KEY_ENTER) || (!key->function && (c == '\r' || c == '\n')))
-        open_selected(app);
-    else
-        return UI_KEY_UNHANDLED;
+    switch (action) {
+    case UI_ACTION_MOVE_DOWN: move_selection(app, 1); break;
+    case UI_ACTION_MOVE_UP: move_selection(app, -1); break;
+    case UI_ACTION_PAGE_DOWN: move_selection(app, page); break;
+    case UI_ACTION_PAGE_UP: move_selection(app, -page); break;
+    case UI_ACTION_TOP: app->key_selected = 0; break;
+    case UI_ACTION_BOTTOM: move_selection(app, (long)app->keys.nvisible); break;
+    case UI_ACTION_OPEN: open_selected(app); break;
+    default: return UI_REDRAW_NONE;
+    }
     return UI_REDRAW_KEYS;
 }
 
@@ -155,7 +148,8 @@ static unsigned keys_click(ui_pane *pane, ui_app *app, int y, int x, int wheel)
 }
 
 static const ui_pane_ops KEYS_OPS = {
-    .name = "keys", .draw = keys_draw, .key = keys_key, .click = keys_click, .free = NULL,
+    .name = "keys", .draw = keys_draw, .action = keys_action, .key = NULL, .click = keys_click,
+    .free = NULL,
 };
 
 void ui_pane_keys_init(ui_pane *pane)

@@ -26,16 +26,8 @@ static void status_draw(ui_pane *pane, ui_app *app)
     wnoutrefresh(w);
 }
 
-static unsigned status_key(ui_pane *pane, ui_app *app, const ui_key *key)
-{
-    (void)pane;
-    (void)app;
-    (void)key;
-    return UI_KEY_UNHANDLED;
-}
-
 static const ui_pane_ops STATUS_OPS = {
-    .name = "status", .draw = status_draw, .key = status_key, .click = NULL, .free = NULL,
+    .name = "status", .draw = status_draw, .action = NULL, .key = NULL, .click = NULL, .free = NULL,
 };
 
 void ui_pane_status_init(ui_pane *pane)

@@ -67,7 +67,9 @@ void ui_save_offer_recreate(ui_app *app, ui_edit_session *session);
 void ui_conflict_begin(ui_app *app, ui_edit_session *session);
 /* The conflict view, drawn by the document pane while app->edit is in conflict. */
 void ui_conflict_draw(ui_pane *pane, ui_app *app);
-unsigned ui_conflict_key(ui_app *app, const ui_key *key);
+/* A conflict action (overwrite, take-theirs, merge, keep-editing) while the view is shown;
+ * UI_KEY_UNHANDLED otherwise. */
+unsigned ui_conflict_action(ui_app *app, ui_action action);
 /* The `m` choice: merge base, mine and theirs (ui/conflict_merge.c). */
 void ui_conflict_merge(ui_app *app, ui_edit_session *session);
 

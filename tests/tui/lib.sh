@@ -12,9 +12,12 @@ export TERM=xterm-256color LANG=C.UTF-8 LC_ALL=C.UTF-8
 FAILURES=0
 CHECKS=0
 
+# Every tmux server a test started (tests may switch SOCKET to start another one).
 cleanup() {
-    tmux -L "$SOCKET" kill-server 2>/dev/null
-    tmux -L "$SOCKET-read-only" kill-server 2>/dev/null
+    local socket
+    for socket in "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/kvtui-test-$$"*; do
+        [[ -e "$socket" ]] && tmux -L "$(basename "$socket")" kill-server 2>/dev/null
+    done
     rm -rf "$T"
 }
 trap cleanup EXIT

@@ -1,0 +1,14 @@
+/* merge3_internal.h - the JSON tree the merge works on (merge3_tree.c), shared with merge3.c. */
+#ifndef UI_MERGE3_INTERNAL_H
+#define UI_MERGE3_INTERNAL_H
+
+#include "merge3.h"
+
+/* A cJSON tree of TEXT in which every scalar (string, number, true, false, null) is a raw item
+ * holding its exact text, so comparing and printing never changes how a value is written.
+ * NULL on invalid JSON, with ERROR filled. */
+cJSON *ui__merge_tree(const char *text, size_t len, kv_json_error *error);
+/* TREE printed compact, or indented INDENT spaces per level when INDENT > 0 (malloc'd). */
+char *ui__merge_print(const cJSON *tree, unsigned indent, size_t *len);
+
+#endif /* UI_MERGE3_INTERNAL_H */
