@@ -7,8 +7,8 @@
 BUILD_PACKAGES := build-essential cmake pkg-config libncurses-dev libuv1-dev libcjson-dev \
 	libreadline-dev liblmdb-dev libssl-dev
 TEST_PACKAGES := libcmocka-dev memcached sasl2-bin libsasl2-modules tmux libmemcached-dev \
-	libmemcached-tools openssl clang libclang-rt-14-dev
-BENCH_PACKAGES := jq
+	libmemcached-tools openssl clang libclang-rt-14-dev python3
+BENCH_PACKAGES := jq memcached
 
 BUILD ?= build
 WERROR ?= ON

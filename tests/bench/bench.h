@@ -41,6 +41,7 @@ void bench_scan(const bench_config *config);
 void bench_filter(const bench_config *config);
 void bench_get(const bench_config *config);
 void bench_tui(const bench_config *config);
+void bench_memcached(const bench_config *config);
 
 /* The document generator shared by the import benchmark and its LMDB baseline. */
 size_t bench_doc_key(char *out, size_t size, size_t index);

@@ -41,14 +41,12 @@ typedef struct mc_server {
 /* Counts binary responses in a byte stream, however it is split across reads. */
 typedef struct reply_counter {
     uint8_t header[24];
-    size_t have;       /* header bytes collected */
+    size_t have;        /* header bytes collected */
     uint64_t body_left; /* body bytes still to skip */
     size_t replies;
     size_t errors;
     bool noop_seen;
 } reply_counter;
-
-void bench_memcached(const bench_config *config);
 
 static bool memcached_installed(void)
 {
@@ -95,9 +93,8 @@ static pid_t spawn_memcached(int port)
     dup2(devnull, 2);
     char port_text[16];
     snprintf(port_text, sizeof port_text, "%d", port);
-    char *argv[] = {"memcached", "-l", "127.0.0.1", "-p", port_text, "-U", "0", "-m", "1024",
-                    "-c", "1024", getuid() == 0 ? "-u" : NULL, "root", NULL};
-    execvp("memcached", argv);
+    execlp("memcached", "memcached", "-l", "127.0.0.1", "-p", port_text, "-U", "0", "-m", "1024",
+           "-c", "1024", getuid() == 0 ? "-u" : NULL, "root", (char *)NULL);
     _exit(127);
 }
 
@@ -479,8 +476,10 @@ static void run_listing(kv_client *client, int port, size_t n)
     if (bare <= 0 || mine <= 0)
         return;
     if (keys != n || lines != n)
-        fprintf(stderr, "kvbench: memcached listing: the scan gave %llu keys, bare metadump %zu, "
-                "want %zu\n", (unsigned long long)keys, lines, n);
+        fprintf(stderr,
+                "kvbench: memcached listing: the scan gave %llu keys, bare metadump %zu, "
+                "want %zu\n",
+                (unsigned long long)keys, lines, n);
     snprintf(measured, sizeof measured, "%.3f s (%.0fk keys/s)", mine, (double)keys / mine / 1e3);
     snprintf(baseline, sizeof baseline, "%.3f s metadump bare", bare);
     print_ratio_row("memcached key listing vs bare metadump", measured, baseline, mine / bare,

@@ -20,13 +20,17 @@
 
 /* What a backend can do; differences between backends live here and nowhere else. */
 typedef struct conf_caps {
-    const char *backend;
+    const char *row;        /* the capability row: KV_CONFORMANCE_BACKEND, or "memcached-sasl" */
+    const char *backend;    /* what kv_client_backend_name() must say */
     bool locks;             /* lock/unlock work; else NotSupportedError */
     bool replicas;          /* replica reads work; else NotSupportedError */
     bool change_sequence;   /* kv_client_changes works; else NotSupportedError */
-    bool touch_changes_cas; /* memcached keeps the CAS on touch, which DESIGN allows */
+    bool touch_changes_cas; /* else touch reports the unchanged CAS the server keeps (memcached) */
     bool cas_increasing;    /* CAS grows with every mutation across the store */
+    bool scan;              /* key listing works; else the scan ends with NotSupportedError */
     bool sorted_scan;       /* scan yields keys in byte order */
+    bool expiry_readable;   /* results carry the expiry; else expiry is -1 ("unknown") */
+    bool expiry_exact;      /* the expiry read back is exactly the one set (else within 2 s) */
     int max_persist_to;     /* highest persist_to honoured */
     int max_replicate_to;   /* highest replicate_to honoured */
     size_t value_max;       /* largest value the backend accepts */
@@ -91,8 +95,16 @@ uint64_t conf_store(const char *key, const char *json, int64_t ttl);
 uint64_t conf_assert_value(const char *key, const char *text);
 void conf_assert_missing(const char *key);
 void conf_assert_result_value(const kv_result *result, const void *value, size_t len);
-/* |ACTUAL - WANT| <= 2 s, and ACTUAL is a known expiry. */
+/* |ACTUAL - WANT| <= 2 s and ACTUAL is known; -1 where the backend cannot read expiries. */
 void conf_assert_expiry_near(int64_t actual, int64_t want);
+/* ACTUAL == WANT (within 2 s where expiry_exact is false); -1 where expiries are unreadable. */
+void conf_assert_expiry_at(int64_t actual, int64_t want);
+/* No expiry (0); -1 where the backend cannot read expiries. */
+void conf_assert_no_expiry(int64_t actual);
+/* Skip the calling test unless the backend can list keys. */
+void conf_require_scan(void);
+/* The SASL password for the store: KV_CONFORMANCE_PASSWORD, else KVTUI_PASSWORD, else NULL. */
+const char *conf_password(void);
 
 /* Wait for the next event of request ID, keeping other requests' events for later. */
 kv_event *conf_wait_event(kv_client *client, uint64_t id);
