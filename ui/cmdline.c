@@ -15,6 +15,7 @@
 #include "cmdline.h"
 #include "command.h"
 #include "draw_text.h"
+#include "state_dir.h"
 
 #define HISTORY_LINES 1000
 #define KEY_MATCHES_MAX 200
@@ -53,26 +54,12 @@ static void terminal_untouched_void(void)
 {
 }
 
-/* $XDG_STATE_HOME/kvtui/history (default ~/.local/state/kvtui/history); folders 0700. */
+/* $XDG_STATE_HOME/kvtui/history (default ~/.local/state/kvtui/history). */
 static void find_history_path(void)
 {
-    const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
     char dir[1024];
-    if (state && state[0])
-        snprintf(dir, sizeof dir, "%s", state);
-    else if (home && home[0])
-        snprintf(dir, sizeof dir, "%s/.local/state", home);
-    else
-        return;
-    if (!(state && state[0]) && home) {
-        char local[1040];
-        snprintf(local, sizeof local, "%s/.local", home);
-        mkdir(local, 0700);
-    }
-    mkdir(dir, 0700);
-    snprintf(history_path, sizeof history_path, "%s/kvtui", dir);
-    mkdir(history_path, 0700);
-    snprintf(history_path, sizeof history_path, "%s/kvtui/history", dir);
+    if (ui_state_dir(NULL, dir, sizeof dir))
+        snprintf(history_path, sizeof history_path, "%s/history", dir);
 }
 
 /* Appends LINE to the history file, created 0600 (and kept 0600 if it existed wider). */

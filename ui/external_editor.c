@@ -11,35 +11,8 @@
 #include <unistd.h>
 
 #include "save.h"
+#include "state_dir.h"
 #include "terminal.h"
-
-static bool make_private_dir(const char *path)
-{
-    return mkdir(path, 0700) == 0 || errno == EEXIST;
-}
-
-/* $XDG_STATE_HOME/kvtui/edits (default ~/.local/state/kvtui/edits), created 0700. */
-static bool edits_dir(char *out, size_t len)
-{
-    const char *state = getenv("XDG_STATE_HOME");
-    const char *home = getenv("HOME");
-    char base[900];
-    if (state && state[0])
-        snprintf(base, sizeof base, "%s", state);
-    else if (home && home[0])
-        snprintf(base, sizeof base, "%s/.local/state", home);
-    else
-        return false;
-    char kvtui[960];
-    snprintf(kvtui, sizeof kvtui, "%s/kvtui", base);
-    snprintf(out, len, "%s/edits", kvtui);
-    if (home && !(state && state[0])) {
-        char local[960];
-        snprintf(local, sizeof local, "%s/.local", home);
-        make_private_dir(local);
-    }
-    return make_private_dir(base) && make_private_dir(kvtui) && make_private_dir(out);
-}
 
 /* A file-name-safe form of the key: letters, digits, '-', '_' and '.'; the rest becomes '_'. */
 static void safe_name(char *out, size_t len, const char *key, size_t key_len)
@@ -58,7 +31,7 @@ char *ui_edit_file_create(const char *key, size_t key_len, const char *text, siz
                           char *errbuf, size_t errbuf_len)
 {
     char dir[1024], name[64], path[1200];
-    if (!edits_dir(dir, sizeof dir)) {
+    if (!ui_state_dir("edits", dir, sizeof dir)) {
         kv_error_printf(errbuf, errbuf_len, KV_ERR_INTERNAL, "cannot create the edits folder");
         return NULL;
     }
