@@ -7,34 +7,11 @@
 #include <wchar.h>
 
 #include "draw_text.h"
+#include "theme.h"
 
 static attr_t style_attrs[UI_STYLE_COUNT];
 
-typedef struct style_spec {
-    short fg;
-    attr_t attr;      /* with colours */
-    attr_t mono_attr; /* without colours */
-} style_spec;
-
-/* One semantic table: each style's colour and its monochrome fallback. */
-static const style_spec STYLE_SPECS[UI_STYLE_COUNT] = {
-    [UI_STYLE_NORMAL] = {-1, A_NORMAL, A_NORMAL},
-    [UI_STYLE_SELECTED] = {-1, A_REVERSE, A_REVERSE},
-    [UI_STYLE_TITLE] = {COLOR_CYAN, A_BOLD, A_BOLD},
-    [UI_STYLE_HEADER] = {COLOR_YELLOW, A_NORMAL, A_BOLD},
-    [UI_STYLE_DIM] = {-1, A_DIM, A_DIM},
-    [UI_STYLE_ESCAPE] = {COLOR_MAGENTA, A_BOLD, A_UNDERLINE},
-    [UI_STYLE_TTL_WARNING] = {COLOR_RED, A_BOLD, A_BOLD | A_UNDERLINE},
-    [UI_STYLE_OK] = {COLOR_GREEN, A_NORMAL, A_NORMAL},
-    [UI_STYLE_ERROR] = {COLOR_RED, A_BOLD, A_BOLD},
-    [UI_STYLE_BADGE] = {COLOR_RED, A_REVERSE | A_BOLD, A_REVERSE | A_BOLD},
-    [UI_STYLE_JSON_KEY] = {COLOR_BLUE, A_BOLD, A_BOLD},
-    [UI_STYLE_JSON_STRING] = {COLOR_GREEN, A_NORMAL, A_NORMAL},
-    [UI_STYLE_JSON_NUMBER] = {COLOR_CYAN, A_NORMAL, A_NORMAL},
-    [UI_STYLE_JSON_LITERAL] = {COLOR_MAGENTA, A_NORMAL, A_NORMAL},
-};
-
-void ui_styles_init(void)
+void ui_styles_init(const ui_style_spec *specs)
 {
     const char *no_color = getenv("NO_COLOR");
     bool colour = has_colors() && !(no_color && no_color[0]);
@@ -43,13 +20,16 @@ void ui_styles_init(void)
         use_default_colors();
     }
     for (int s = 0; s < UI_STYLE_COUNT; s++) {
-        const style_spec *spec = &STYLE_SPECS[s];
-        if (!colour || spec->fg < 0) {
-            style_attrs[s] = colour ? spec->attr : spec->mono_attr;
-            continue;
+        const ui_style_spec *spec = &specs[s];
+        short fg = COLORS >= 256 ? spec->fg256 : spec->fg16;
+        if (!colour) {
+            style_attrs[s] = spec->mono;
+        } else if (fg < 0) {
+            style_attrs[s] = spec->attr;
+        } else {
+            init_pair((short)(s + 1), fg, -1);
+            style_attrs[s] = COLOR_PAIR(s + 1) | spec->attr;
         }
-        init_pair((short)(s + 1), spec->fg, -1);
-        style_attrs[s] = COLOR_PAIR(s + 1) | spec->attr;
     }
 }
 

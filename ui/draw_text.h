@@ -30,8 +30,10 @@ typedef enum ui_style {
     UI_STYLE_COUNT
 } ui_style;
 
-/* Create the colour pairs (none when NO_COLOR is set or the terminal has no colours). */
-void ui_styles_init(void);
+struct ui_style_spec;
+/* Create the colour pairs of a theme (theme.h); only attributes when NO_COLOR is set or the
+ * terminal has no colours. */
+void ui_styles_init(const struct ui_style_spec *specs);
 attr_t ui_style_attr(ui_style style);
 
 /* Draw LEN bytes at the cursor of WIN in STYLE, at most MAX_COLS columns; returns the columns

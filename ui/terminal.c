@@ -59,7 +59,7 @@ static void install(int sig, void (*handler)(int))
     sigaction(sig, &action, NULL);
 }
 
-bool ui_terminal_start(void)
+bool ui_terminal_start(const struct ui_style_spec *theme)
 {
     setlocale(LC_ALL, "");
     if (!initscr())
@@ -83,7 +83,7 @@ bool ui_terminal_start(void)
     curs_set(0);
     mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     mouseinterval(0);
-    ui_styles_init();
+    ui_styles_init(theme);
     return true;
 }
 

@@ -9,7 +9,9 @@
 
 #include <stdbool.h>
 
-bool ui_terminal_start(void);
+struct ui_style_spec;
+/* Curses on, with the styles of THEME (theme.h). */
+bool ui_terminal_start(const struct ui_style_spec *theme);
 void ui_terminal_stop(void);
 /* Set by SIGTERM, SIGHUP and SIGINT; the loop quits cleanly when it sees it. */
 bool ui_terminal_quit_requested(void);

@@ -8,6 +8,7 @@
 #include "editor.h"
 #include "save.h"
 #include "terminal.h"
+#include "theme.h"
 #include "tui.h"
 
 /* The user's own bindings: $XDG_CONFIG_HOME/kvtui/keys (default ~/.config/kvtui/keys). */
@@ -64,7 +65,15 @@ int kv_tui_run(const char *store, const kv_tui_options *options)
     snprintf(app.store, sizeof app.store, "%s", store ? store : "default store");
     app.read_only = options->read_only;
     ui_key_model_init(&app.keys);
-    if (!ui_terminal_start()) {
+    static ui_style_spec theme[UI_STYLE_COUNT];
+    if (ui_theme_load(options->theme ? options->theme : "default", theme, err, sizeof err) !=
+        KV_OK) {
+        fprintf(stderr, "kvtui: ArgumentError: %s\n", err);
+        kv_client_close(app.client);
+        ui_keymap_free(&app.keymap);
+        return kv_status_exit_code(KV_ERR_ARGUMENT);
+    }
+    if (!ui_terminal_start(theme)) {
         fprintf(stderr, "kvtui: cannot start the terminal (is TERM set?)\n");
         kv_client_close(app.client);
         return 1;
