@@ -135,6 +135,18 @@ kv_status kv_base64_decode(const char *text, size_t len, uint8_t **out, size_t *
 bool kv_glob_match(const char *pattern, const char *text, size_t text_len, bool substring,
                    bool case_insensitive);
 bool kv_glob_has_wildcards(const char *pattern);
+
+/* kv_glob_match with the pattern prepared once, for filtering many keys (the TUI's filter). */
+typedef struct kv_key_matcher {
+    char pattern[256];
+    size_t len;
+    bool glob, substring, case_insensitive;
+    unsigned char first; /* the pattern's first byte, folded */
+} kv_key_matcher;
+
+void kv_key_matcher_init(kv_key_matcher *matcher, const char *pattern, bool substring,
+                         bool case_insensitive);
+bool kv_key_matcher_match(const kv_key_matcher *matcher, const char *text, size_t text_len);
 /* Parse a CAS: "0x..." hex or decimal, the whole string, no sign. */
 kv_status kv_cas_parse(const char *text, uint64_t *cas);
 

@@ -1,4 +1,5 @@
 /* Key matching for `keys PATTERN` and the TUI filter: globs with * and ?, or a substring. */
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -66,4 +67,46 @@ bool kv_glob_match(const char *pattern, const char *text, size_t text_len, bool 
         return substring_match(pattern, text, text_len, case_insensitive);
     return strlen(pattern) == text_len && (case_insensitive ? strncasecmp(pattern, text, text_len) == 0
                                                             : memcmp(pattern, text, text_len) == 0);
+}
+
+void kv_key_matcher_init(kv_key_matcher *matcher, const char *pattern, bool substring,
+                         bool case_insensitive)
+{
+    snprintf(matcher->pattern, sizeof matcher->pattern, "%s", pattern);
+    matcher->len = strlen(matcher->pattern);
+    matcher->glob = kv_glob_has_wildcards(matcher->pattern);
+    matcher->substring = substring;
+    matcher->case_insensitive = case_insensitive;
+    matcher->first = fold((unsigned char)matcher->pattern[0], case_insensitive);
+    for (size_t i = 0; case_insensitive && i < matcher->len; i++)
+        matcher->pattern[i] = (char)fold((unsigned char)matcher->pattern[i], true);
+}
+
+/* Case-insensitive substring search against a pattern already folded to lower case. */
+static bool folded_substring(const kv_key_matcher *m, const char *text, size_t n)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    for (size_t i = 0; i + m->len <= n; i++) {
+        if (fold(t[i], true) != m->first)
+            continue;
+        size_t j = 1;
+        while (j < m->len && fold(t[i + j], true) == (unsigned char)m->pattern[j])
+            j++;
+        if (j == m->len)
+            return true;
+    }
+    return false;
+}
+
+bool kv_key_matcher_match(const kv_key_matcher *m, const char *text, size_t text_len)
+{
+    if (m->len == 0)
+        return m->substring || text_len == 0;
+    if (m->glob)
+        return glob_match(m->pattern, text, text_len, m->case_insensitive);
+    if (!m->substring)
+        return kv_glob_match(m->pattern, text, text_len, false, m->case_insensitive);
+    if (!m->case_insensitive)
+        return m->len <= text_len && memmem(text, text_len, m->pattern, m->len) != NULL;
+    return folded_substring(m, text, text_len);
 }

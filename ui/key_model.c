@@ -190,7 +190,7 @@ static bool entry_matches(const ui_key_model *model, uint32_t id)
     if (!model->filter[0])
         return true;
     const ui_key_entry *e = &model->entries[id];
-    return kv_glob_match(model->filter, model->arena + e->key_offset, e->key_len, true, true);
+    return kv_key_matcher_match(&model->matcher, model->arena + e->key_offset, e->key_len);
 }
 
 /* Keeps the ids of FROM[0..n) that match; FROM may be model->visible itself (narrowing). */
@@ -216,6 +216,7 @@ void ui_key_model_set_filter(ui_key_model *model, const char *filter)
     bool narrows = model->filter[0] && !was_glob && strstr(filter, model->filter) != NULL;
     snprintf(model->filter, sizeof model->filter, "%s", filter);
     model->filter_glob = kv_glob_has_wildcards(filter);
+    kv_key_matcher_init(&model->matcher, model->filter, true, true);
     if (narrows && !model->filter_glob && !model->sorted_dirty)
         select_visible(model, model->visible, model->nvisible);
     else

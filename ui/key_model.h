@@ -34,6 +34,7 @@ typedef struct ui_key_model {
     size_t nvisible, visible_cap;
     char filter[256];
     bool filter_glob;
+    kv_key_matcher matcher; /* the filter, prepared */
 } ui_key_model;
 
 void ui_key_model_init(ui_key_model *model);

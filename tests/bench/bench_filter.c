@@ -1,4 +1,4 @@
-/* The TUI key filter: kv_glob_match (substring, case-insensitive) over an in-memory list of N
+/* The TUI key filter: kv_key_matcher (substring, case-insensitive) over an in-memory list of N
  * mixed-case keys, one pass per keystroke. The baseline is the fastest known way to do the same
  * case-insensitive substring search: a pre-lowercased copy of the keys and strstr. */
 #include <ctype.h>
@@ -112,14 +112,16 @@ static double time_passes(const key_list *list, const char *pattern, bool baseli
     size_t n = strlen(pattern);
     for (size_t i = 0; i <= n && i < sizeof lowered_pattern; i++)
         lowered_pattern[i] = (char)tolower((unsigned char)pattern[i]);
+    kv_key_matcher matcher;
+    kv_key_matcher_init(&matcher, pattern, true, true);
     for (int pass = 0; pass < FILTER_PASSES; pass++) {
         size_t found = 0;
         double start = bench_now();
         for (size_t i = 0; i < list->count; i++) {
             found += baseline
                          ? strstr(list->lowered + list->offsets[i], lowered_pattern) != NULL
-                         : kv_glob_match(pattern, list->arena + list->offsets[i], list->lens[i],
-                                         true, true);
+                         : kv_key_matcher_match(&matcher, list->arena + list->offsets[i],
+                                                list->lens[i]);
         }
         passes[pass] = bench_now() - start;
         *matches = found;

@@ -153,6 +153,29 @@ static kv_status cas(const char *text, uint64_t *out)
     return kv_cas_parse(text, out);
 }
 
+/* The prepared matcher the TUI filters with gives kv_glob_match's answer for every mode. */
+static void prepared_matcher_agrees_with_glob_match(void **state)
+{
+    (void)state;
+    static const char *const patterns[] = {"", "user", "USER::1", "::", "%", "u*1", "?ser*",
+                                           "Order::10", "r::1", "x"};
+    static const char *const keys[] = {"user::1", "User::12", "order::100", "Order::1001",
+                                       "", "a:b", "USER::1", "%"};
+    for (size_t p = 0; p < sizeof patterns / sizeof patterns[0]; p++)
+        for (int mode = 0; mode < 4; mode++) {
+            bool substring = mode & 1, ci = mode & 2;
+            kv_key_matcher m;
+            kv_key_matcher_init(&m, patterns[p], substring, ci);
+            for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+                size_t len = strlen(keys[k]);
+                bool want = kv_glob_match(patterns[p], keys[k], len, substring, ci);
+                if (kv_key_matcher_match(&m, keys[k], len) != want)
+                    fail_msg("'%s' on '%s' (substring %d, ci %d): want %d", patterns[p], keys[k],
+                             substring, ci, want);
+            }
+        }
+}
+
 static void cas_parses_hex_and_decimal(void **state)
 {
     uint64_t value;
@@ -209,6 +232,7 @@ int main(void)
         cmocka_unit_test(glob_uses_text_length_not_nul),
         cmocka_unit_test(glob_with_many_stars_stays_fast),
         cmocka_unit_test(glob_detects_wildcards),
+        cmocka_unit_test(prepared_matcher_agrees_with_glob_match),
         cmocka_unit_test(cas_parses_hex_and_decimal),
         cmocka_unit_test(cas_rejects_garbage_signs_and_overflow),
     };
