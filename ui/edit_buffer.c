@@ -164,8 +164,7 @@ edit_pos ui__edit_raw_insert(ui_edit_buffer *b, edit_pos at, const char *text, s
     return end;
 }
 
-void ui__edit_raw_delete(ui_edit_buffer *b, edit_pos from, edit_pos to, char **text,
-                         size_t *len)
+void ui__edit_raw_delete(ui_edit_buffer *b, edit_pos from, edit_pos to, char **text, size_t *len)
 {
     size_t total = to.line - from.line;
     for (size_t i = from.line; i <= to.line; i++)

@@ -24,12 +24,12 @@ typedef enum ui_edit_motion {
     UI_EDIT_RIGHT,
     UI_EDIT_UP,
     UI_EDIT_DOWN,
-    UI_EDIT_HOME,      /* start of the line */
-    UI_EDIT_END,       /* end of the line */
-    UI_EDIT_PAGE_UP,   /* PAGE lines up */
+    UI_EDIT_HOME,    /* start of the line */
+    UI_EDIT_END,     /* end of the line */
+    UI_EDIT_PAGE_UP, /* PAGE lines up */
     UI_EDIT_PAGE_DOWN,
-    UI_EDIT_TOP,       /* start of the text */
-    UI_EDIT_BOTTOM     /* end of the text */
+    UI_EDIT_TOP,   /* start of the text */
+    UI_EDIT_BOTTOM /* end of the text */
 } ui_edit_motion;
 
 /* A buffer holding a copy of TEXT, the cursor at its start, not modified. */

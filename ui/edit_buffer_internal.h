@@ -40,16 +40,15 @@ struct ui_edit_buffer {
     ui_edit_columns_fn columns;
     edit_op *ops;
     size_t nops, ops_cap;
-    size_t done;  /* ops[0..done) are applied, the rest can be redone */
-    size_t saved; /* DONE when the text was last saved; SIZE_MAX when unreachable */
+    size_t done;   /* ops[0..done) are applied, the rest can be redone */
+    size_t saved;  /* DONE when the text was last saved; SIZE_MAX when unreachable */
     bool grouping; /* the next keystroke may join the last undo step */
 };
 
 /* Insert TEXT at AT; returns the position after it. */
 edit_pos ui__edit_raw_insert(ui_edit_buffer *b, edit_pos at, const char *text, size_t len);
 /* Delete from FROM to TO (FROM before TO); the deleted bytes are malloc'd into *TEXT. */
-void ui__edit_raw_delete(ui_edit_buffer *b, edit_pos from, edit_pos to, char **text,
-                         size_t *len);
+void ui__edit_raw_delete(ui_edit_buffer *b, edit_pos from, edit_pos to, char **text, size_t *len);
 /* Where TEXT inserted at AT ends. */
 edit_pos ui__edit_end_of(edit_pos at, const char *text, size_t len);
 /* The byte length of the UTF-8 character at TEXT (1 for a byte that starts none). */

@@ -21,8 +21,7 @@ static void make_op_room(edit_op *op, size_t extra)
 }
 
 /* A new step: whatever could be redone is gone; a saved state there becomes unreachable. */
-static edit_op *push_op(ui_edit_buffer *b, bool insert, edit_pos at, const char *text,
-                        size_t len)
+static edit_op *push_op(ui_edit_buffer *b, bool insert, edit_pos at, const char *text, size_t len)
 {
     for (size_t i = b->done; i < b->nops; i++)
         free(b->ops[i].text);
@@ -77,8 +76,7 @@ void ui_edit_buffer_insert(ui_edit_buffer *b, const char *text, size_t len)
 }
 
 /* Record the deletion of TEXT at FROM, made with the cursor at CURSOR. */
-static void record_delete(ui_edit_buffer *b, edit_pos from, edit_pos cursor, char *text,
-                          size_t len)
+static void record_delete(ui_edit_buffer *b, edit_pos from, edit_pos cursor, char *text, size_t len)
 {
     edit_op *top = joinable(b);
     if (top && !top->insert && same_pos(top->after, cursor) && same_pos(top->at, cursor)) {

@@ -49,10 +49,14 @@ static void keep_cursor_visible(ui_editor *e, size_t rows, size_t cols)
 static const char *form_name(ui_edit_form form)
 {
     switch (form) {
-    case UI_EDIT_JSON: return "json";
-    case UI_EDIT_TEXT: return "utf8 text";
-    case UI_EDIT_HEX: return "bytes as hex";
-    case UI_EDIT_PICKLE_JSON: return "pickle as JSON";
+    case UI_EDIT_JSON:
+        return "json";
+    case UI_EDIT_TEXT:
+        return "utf8 text";
+    case UI_EDIT_HEX:
+        return "bytes as hex";
+    case UI_EDIT_PICKLE_JSON:
+        return "pickle as JSON";
     }
     return "?";
 }
@@ -76,8 +80,8 @@ static void draw_header(WINDOW *w, ui_app *app, ui_editor *e, int width)
     char line[300], expiry[100];
     size_t row, column;
     ui_edit_buffer_cursor(e->buffer, &row, &column);
-    snprintf(line, sizeof line, "%s  line %zu, col %zu", ui_editor_modified(e) ? "  [modified]" : "",
-             row + 1, column + 1);
+    snprintf(line, sizeof line, "%s  line %zu, col %zu",
+             ui_editor_modified(e) ? "  [modified]" : "", row + 1, column + 1);
     int tail = (int)strlen(line);
     wmove(w, 0, 1);
     int used = ui_draw_plain(w, e->saving ? "SAVING " : "EDITING ", width, UI_STYLE_BADGE);
@@ -93,8 +97,9 @@ static void draw_header(WINDOW *w, ui_app *app, ui_editor *e, int width)
     if (notice)
         ui_draw_plain(w, notice, width, UI_STYLE_ERROR);
     else
-        ui_draw_plain(w, "Ctrl-S save  Esc leave  Ctrl-Z undo  Ctrl-Y redo  Ctrl-F find  "
-                         "Ctrl-N next",
+        ui_draw_plain(w,
+                      "Ctrl-S save  Esc leave  Ctrl-Z undo  Ctrl-Y redo  Ctrl-F find  "
+                      "Ctrl-N next",
                       width, UI_STYLE_DIM);
 }
 
@@ -147,6 +152,7 @@ static void draw_body(WINDOW *w, ui_editor *e, int rows, int width)
 void ui_editor_draw(ui_pane *pane, ui_app *app)
 {
     ui_editor *e = ui_editor_state();
+    e->cursor_shown = false;
     if (ui_merge_view_active()) {
         ui_merge_view_draw(pane, app);
         return;
@@ -154,7 +160,6 @@ void ui_editor_draw(ui_pane *pane, ui_app *app)
     int rows = pane->height - HEADER_ROWS, width = pane->width - 2;
     e->win = pane->win;
     e->page = rows > 1 ? (size_t)rows : 1;
-    e->cursor_shown = false;
     if (!e->open || rows < 1 || width < 8)
         return;
     draw_header(pane->win, app, e, width);

@@ -25,31 +25,34 @@ typedef struct ui_editor {
     size_t key_len;
     uint32_t flags;
     ui_edit_form form;
-    uint64_t base_cas;     /* the version the edit is based on: a save replaces only that one */
-    uint64_t own_old_cas;  /* our version before the last save (not someone else's write) */
-    int64_t base_expiry;   /* sent again on save so the TTL is kept */
-    char *base_text;       /* as loaded or last saved: "no change" and the merge base */
+    uint64_t base_cas;    /* the version the edit is based on: a save replaces only that one */
+    uint64_t own_old_cas; /* our version before the last save (not someone else's write) */
+    int64_t base_expiry;  /* sent again on save so the TTL is kept */
+    char *base_text;      /* as loaded or last saved: "no change" and the merge base */
     size_t base_len;
-    bool saving;           /* the edit is with the save path (a save or its conflict view) */
-    bool conflict_known;   /* a save conflicted and the user chose to keep editing */
-    bool notice_logged;    /* the "changed on the store" line was logged */
-    bool unsaved_restore;  /* the text came back unsaved (a recovery file, a merge to edit) */
-    uint64_t changes;      /* edits since open, counted by the key handler */
+    bool saving;               /* the edit is with the save path (a save or its conflict view) */
+    bool conflict_known;       /* a save conflicted and the user chose to keep editing */
+    bool notice_logged;        /* the "changed on the store" line was logged */
+    bool listed;               /* the key list had the key while it was edited */
+    bool unsaved_restore;      /* the text came back unsaved (a recovery file, a merge to edit) */
+    uint64_t changes;          /* edits since open, counted by the key handler */
     uint64_t mirrored_changes; /* CHANGES at the last recovery write */
     int64_t mirrored_at_ms;    /* monotonic */
     bool mirror_failed;        /* said once, not on every keystroke */
     char recovery_path[1200];
-    size_t top;            /* first line shown */
-    size_t left;           /* columns scrolled right */
-    size_t page;           /* body rows at the last draw (page up/down) */
-    WINDOW *win;           /* where the cursor was drawn */
+    size_t top;  /* first line shown */
+    size_t left; /* columns scrolled right */
+    size_t page; /* body rows at the last draw (page up/down) */
+    WINDOW *win; /* where the cursor was drawn */
     int cursor_y, cursor_x;
     bool cursor_shown;
-    char search[256];      /* the last search */
+    char search[256]; /* the last search */
 } ui_editor;
 
 /* The one editor. */
 ui_editor *ui_editor_state(void);
+/* LEN bytes of BYTES, NUL-terminated (malloc'd; aborts when memory is out). */
+char *ui_editor_copy(const char *bytes, size_t len);
 
 /* Replace the text (a new buffer: undo starts over), the cursor at byte offset CURSOR. */
 void ui_editor_set_text(ui_editor *editor, const char *text, size_t len, size_t cursor);
@@ -70,11 +73,13 @@ void ui_editor_mirror(ui_app *app);
 /* True when the text differs from what is stored (as far as the editor knows). */
 bool ui_editor_modified(ui_editor *editor);
 /* "changed on the store; saving will conflict", "deleted on the store ...", or NULL. */
-const char *ui_editor_store_notice(ui_app *app, const ui_editor *editor);
+const char *ui_editor_store_notice(ui_app *app, ui_editor *editor);
 
 /* The merge view of a conflict (conflict_merge.c), shown in the editor's place. */
 bool ui_merge_view_active(void);
 unsigned ui_merge_view_key(ui_app *app, const ui_key *key);
 void ui_merge_view_draw(ui_pane *pane, ui_app *app);
+/* At exit with the merge view open: say where an $EDITOR edit is kept; free the view. */
+void ui_merge_view_shutdown(void);
 
 #endif /* UI_EDITOR_INTERNAL_H */

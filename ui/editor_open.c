@@ -38,7 +38,7 @@ static bool continue_earlier_edit(ui_app *app, const char *key, size_t key_len)
 {
     char path[1200], errbuf[1400], when[32];
     ui_recovery r;
-    if (!ui_recovery_path(app->store, key, key_len, path, sizeof path) || access(path, F_OK) != 0)
+    if (!ui_recovery_find(app->store, key, key_len, path, sizeof path))
         return false;
     if (ui_recovery_read(path, &r, errbuf, sizeof errbuf) != KV_OK) {
         char aside[1300];
@@ -47,6 +47,7 @@ static bool continue_earlier_edit(ui_app *app, const char *key, size_t key_len)
         ui_status_log(app, UI_LOG_ERROR, "%s; moved to %s", errbuf, aside);
         return false;
     }
+    ui_recovery_adopt(path, app->store, key, key_len);
     ui_editor_start(app, &r, true);
     format_clock(r.saved_at, when, sizeof when);
     ui_status_log(app, UI_LOG_INFO,
@@ -126,6 +127,7 @@ static void printable_key(const ui_editor *e, char *out, size_t len)
 void ui_editor_shutdown(ui_app *app)
 {
     ui_editor *e = ui_editor_state();
+    ui_merge_view_shutdown();
     if (!e->open)
         return;
     if (!e->saving && ui_editor_modified(e))

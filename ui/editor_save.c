@@ -7,16 +7,6 @@
 
 #include "editor_internal.h"
 
-static char *copy_bytes(const char *bytes, size_t len)
-{
-    char *copy = malloc(len + 1);
-    if (!copy)
-        abort();
-    memcpy(copy, bytes, len);
-    copy[len] = '\0';
-    return copy;
-}
-
 /* Refuse what cannot be stored (invalid JSON, bad hex) before anything is sent, with the cursor
  * on the problem and the edit untouched. */
 static bool valid_or_explained(ui_app *app, ui_editor *e, const char *text, size_t len)
@@ -30,8 +20,7 @@ static bool valid_or_explained(ui_app *app, ui_editor *e, const char *text, size
     free(bytes);
     if (status == KV_OK)
         return true;
-    ui_status_log(app, UI_LOG_ERROR, "%s: %s; nothing was written", kv_status_name(status),
-                  errbuf);
+    ui_status_log(app, UI_LOG_ERROR, "%s: %s; nothing was written", kv_status_name(status), errbuf);
     if (line > 0)
         ui_edit_buffer_goto(e->buffer, line - 1, column > 0 ? column - 1 : 0);
     app->dirty |= UI_REDRAW_DOC;
@@ -124,7 +113,7 @@ static ui_edit_session *new_session(ui_editor *e, char *text, size_t len)
     session->form = e->form;
     session->base_cas = e->base_cas;
     session->base_expiry = e->base_expiry;
-    session->base_text = copy_bytes(e->base_text, e->base_len);
+    session->base_text = ui_editor_copy(e->base_text, e->base_len);
     session->base_text_len = e->base_len;
     session->mine = text;
     session->mine_len = len;
@@ -142,8 +131,8 @@ static bool give_file(ui_app *app, ui_editor *e, ui_edit_session *session)
     if (e->recovery_path[0])
         session->file = strdup(e->recovery_path);
     else
-        session->file = ui_edit_file_create(e->key, e->key_len, session->mine,
-                                            session->mine_len, errbuf, sizeof errbuf);
+        session->file = ui_edit_file_create(e->key, e->key_len, session->mine, session->mine_len,
+                                            errbuf, sizeof errbuf);
     return session->file != NULL;
 }
 

@@ -25,7 +25,7 @@ static int64_t monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static char *copy_bytes(const char *bytes, size_t len)
+char *ui_editor_copy(const char *bytes, size_t len)
 {
     char *copy = malloc(len + 1);
     if (!copy)
@@ -72,13 +72,12 @@ void ui_editor_start(ui_app *app, const ui_recovery *edit, bool modified)
     e->form = edit->form;
     e->base_cas = edit->base_cas;
     e->base_expiry = edit->base_expiry;
-    e->base_text = copy_bytes(edit->base, edit->base_len);
+    e->base_text = ui_editor_copy(edit->base, edit->base_len);
     e->base_len = edit->base_len;
     ui_editor_set_text(e, edit->mine, edit->mine_len, edit->cursor);
     e->unsaved_restore = modified;
     if (modified)
-        ui_recovery_path(app->store, e->key, e->key_len, e->recovery_path,
-                         sizeof e->recovery_path);
+        ui_recovery_path(app->store, e->key, e->key_len, e->recovery_path, sizeof e->recovery_path);
     app->focus = UI_PANE_DOC;
     app->show_help = false;
     app->dirty |= UI_REDRAW_ALL;
@@ -131,8 +130,8 @@ static void mirror_text(ui_app *app, ui_editor *e, char *text, size_t len)
     fill_recovery(app, e, &r);
     r.mine = text;
     r.mine_len = len;
-    if (ui_recovery_write(&r, e->recovery_path, sizeof e->recovery_path, errbuf,
-                          sizeof errbuf) == KV_OK) {
+    if (ui_recovery_write(&r, e->recovery_path, sizeof e->recovery_path, errbuf, sizeof errbuf) ==
+        KV_OK) {
         e->mirror_failed = false;
         return;
     }
@@ -161,7 +160,7 @@ void ui_editor_changed(ui_app *app)
         ui_editor_mirror(app);
 }
 
-const char *ui_editor_store_notice(ui_app *app, const ui_editor *e)
+const char *ui_editor_store_notice(ui_app *app, ui_editor *e)
 {
     static const char changed[] = "changed on the store: saving will conflict";
     static const char deleted[] = "deleted on the store: saving will offer to re-create it";
@@ -169,7 +168,9 @@ const char *ui_editor_store_notice(ui_app *app, const ui_editor *e)
         return changed;
     long id = ui_key_model_find(&app->keys, e->key, e->key_len);
     const ui_key_entry *entry = id >= 0 ? &app->keys.entries[id] : NULL;
-    if (entry && entry->removed)
+    e->listed = e->listed || entry;
+    /* A key that was listed and is not any more was removed (or expired) on the store. */
+    if ((entry && entry->removed) || (!entry && e->listed && !app->scanning))
         return deleted;
     /* CAS grows with every write on every backend; an older one is a stale row, not news. */
     if (entry && entry->cas > e->base_cas && entry->cas != e->own_old_cas)

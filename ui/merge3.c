@@ -9,8 +9,8 @@
 
 typedef struct merge_state {
     cJSON *base, *mine, *theirs;
-    unsigned indent;  /* 0: mine was compact */
-    char *unchanged;  /* when one side did not change at all: the other's exact text */
+    unsigned indent; /* 0: mine was compact */
+    char *unchanged; /* when one side did not change at all: the other's exact text */
     size_t unchanged_len;
 } merge_state;
 
@@ -27,14 +27,6 @@ static void *checked(void *p)
     if (!p)
         abort();
     return p;
-}
-
-static char *copy_text(const char *text, size_t len)
-{
-    char *copy = checked(malloc(len + 1));
-    memcpy(copy, text, len);
-    copy[len] = '\0';
-    return copy;
 }
 
 static bool same(const cJSON *a, const cJSON *b)
@@ -86,9 +78,10 @@ static cJSON *clash(merge_run *run, const cJSON *base, const cJSON *mine, const 
         const ui_merge_clash *c = &merge->clashes[run->next_clash++];
         return copy_of(c->pick == UI_MERGE_THEIRS ? theirs : mine);
     }
-    merge->clashes = checked(realloc(merge->clashes, (merge->nclashes + 1) * sizeof *merge->clashes));
+    merge->clashes =
+        checked(realloc(merge->clashes, (merge->nclashes + 1) * sizeof *merge->clashes));
     ui_merge_clash *c = &merge->clashes[merge->nclashes++];
-    c->path = copy_text(run->path, run->path_len);
+    c->path = ui__merge_copy(run->path, run->path_len);
     c->base = compact(base);
     c->mine = compact(mine);
     c->theirs = compact(theirs);
@@ -130,8 +123,7 @@ static cJSON *merge_object(merge_run *run, const cJSON *base, const cJSON *mine,
 }
 
 /* The merged value (NULL: the member is gone). */
-static cJSON *merge_value(merge_run *run, const cJSON *base, const cJSON *mine,
-                          const cJSON *theirs)
+static cJSON *merge_value(merge_run *run, const cJSON *base, const cJSON *mine, const cJSON *theirs)
 {
     if (same(mine, theirs) || same(theirs, base))
         return copy_of(mine);
@@ -183,17 +175,16 @@ static cJSON *parse_side(const char *name, const char *text, size_t len, char *e
 }
 
 /* When a side did not change, the result is the other side's exact text. */
-static void note_unchanged(merge_state *state, const char *base, size_t base_len,
-                           const char *mine, size_t mine_len, const char *theirs,
-                           size_t theirs_len)
+static void note_unchanged(merge_state *state, const char *base, size_t base_len, const char *mine,
+                           size_t mine_len, const char *theirs, size_t theirs_len)
 {
     bool mine_kept = mine_len == base_len && memcmp(mine, base, base_len) == 0;
     bool theirs_kept = theirs_len == base_len && memcmp(theirs, base, base_len) == 0;
     if (theirs_kept || (mine_len == theirs_len && memcmp(mine, theirs, mine_len) == 0)) {
-        state->unchanged = copy_text(mine, mine_len);
+        state->unchanged = ui__merge_copy(mine, mine_len);
         state->unchanged_len = mine_len;
     } else if (mine_kept) {
-        state->unchanged = copy_text(theirs, theirs_len);
+        state->unchanged = ui__merge_copy(theirs, theirs_len);
         state->unchanged_len = theirs_len;
     }
 }
@@ -226,16 +217,15 @@ kv_status ui_merge_result(const ui_merge *merge, char **text, size_t *len, char 
 {
     const merge_state *state = merge->internal;
     if (state->unchanged) {
-        *text = copy_text(state->unchanged, state->unchanged_len);
+        *text = ui__merge_copy(state->unchanged, state->unchanged_len);
         *len = state->unchanged_len;
         return KV_OK;
     }
     for (size_t i = 0; i < merge->nclashes; i++)
         if (merge->clashes[i].pick == UI_MERGE_UNPICKED)
-            return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
-                                   "pick mine or theirs for %s first",
-                                   merge->clashes[i].path[0] ? merge->clashes[i].path
-                                                             : "the whole document");
+            return kv_error_printf(
+                errbuf, errbuf_len, KV_ERR_ARGUMENT, "pick mine or theirs for %s first",
+                merge->clashes[i].path[0] ? merge->clashes[i].path : "the whole document");
     cJSON *result = run_merge((ui_merge *)merge, false);
     *text = ui__merge_print(result, state->indent, len);
     cJSON_Delete(result);

@@ -21,8 +21,8 @@
 typedef enum ui_merge_pick { UI_MERGE_UNPICKED, UI_MERGE_MINE, UI_MERGE_THEIRS } ui_merge_pick;
 
 typedef struct ui_merge_clash {
-    char *path;   /* JSON Pointer: "" is the whole document, "/a/b~1c/0" */
-    char *base;   /* each version as compact JSON; NULL where the member does not exist */
+    char *path; /* JSON Pointer: "" is the whole document, "/a/b~1c/0" */
+    char *base; /* each version as compact JSON; NULL where the member does not exist */
     char *mine;
     char *theirs;
     ui_merge_pick pick;

@@ -11,4 +11,7 @@ cJSON *ui__merge_tree(const char *text, size_t len, kv_json_error *error);
 /* TREE printed compact, or indented INDENT spaces per level when INDENT > 0 (malloc'd). */
 char *ui__merge_print(const cJSON *tree, unsigned indent, size_t *len);
 
+/* LEN bytes of TEXT, NUL-terminated (malloc'd; aborts when memory is out). */
+char *ui__merge_copy(const char *text, size_t len);
+
 #endif /* UI_MERGE3_INTERNAL_H */

@@ -4,7 +4,7 @@
 
 #include "merge3_internal.h"
 
-static char *copy_text(const char *text, size_t len)
+char *ui__merge_copy(const char *text, size_t len)
 {
     char *copy = malloc(len + 1);
     if (!copy)
@@ -18,10 +18,10 @@ static char *copy_text(const char *text, size_t len)
 static char *decode_key(const char *lexeme, size_t len)
 {
     if (!memchr(lexeme, '\\', len))
-        return copy_text(lexeme + 1, len - 2);
+        return ui__merge_copy(lexeme + 1, len - 2);
     cJSON *string = cJSON_ParseWithLength(lexeme, len);
     const char *decoded = cJSON_IsString(string) ? string->valuestring : "";
-    char *key = copy_text(decoded, strlen(decoded));
+    char *key = ui__merge_copy(decoded, strlen(decoded));
     cJSON_Delete(string);
     return key;
 }
@@ -52,8 +52,8 @@ static void take_token(tree_builder *b, const char *text, const kv_json_token *t
     switch (token->kind) {
     case KV_JSON_OBJECT_OPEN:
     case KV_JSON_ARRAY_OPEN: {
-        cJSON *container = token->kind == KV_JSON_OBJECT_OPEN ? cJSON_CreateObject()
-                                                               : cJSON_CreateArray();
+        cJSON *container =
+            token->kind == KV_JSON_OBJECT_OPEN ? cJSON_CreateObject() : cJSON_CreateArray();
         attach(b, container);
         b->stack[b->depth++] = container;
         break;
@@ -70,7 +70,7 @@ static void take_token(tree_builder *b, const char *text, const kv_json_token *t
     case KV_JSON_COMMA:
         break;
     default: {
-        char *raw = copy_text(lexeme, token->length);
+        char *raw = ui__merge_copy(lexeme, token->length);
         attach(b, cJSON_CreateRaw(raw));
         free(raw);
     }

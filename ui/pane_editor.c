@@ -1,19 +1,14 @@
-/* The in-place editor inside the document pane: its keys and its drawing. A header (key, format
- * and flags, the CAS the edit is based on, expiry, modified, line and column, and a notice when
- * the store changed meanwhile) sits above the text; only the lines on screen are drawn, each
- * through ui_draw_text so no byte of the document reaches the terminal as a control sequence. */
+/* The in-place editor's keys (drawing is editor_draw.c): cursor motion, typing, delete, undo
+ * and redo, find, Ctrl-S to save and Esc to leave. While the editor is open it takes every key,
+ * so typing `q` types a q; while its edit is with the save path (a save in flight, the conflict
+ * view) keys go on to the key map, and the merge view takes them while it is open. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "draw_text.h"
 #include "editor_internal.h"
-#include "ttl_text.h"
 
-#define CTRL(c) ((c) & 0x1f)
+#define CTRL(c) ((c)&0x1f)
 #define KEY_ESCAPE 27
-#define HEADER_ROWS 3
 
 typedef unsigned (*editor_action)(ui_app *app, ui_editor *e);
 
@@ -29,21 +24,6 @@ static unsigned changed_if(ui_app *app, bool did)
         ui_editor_changed(app);
     return UI_REDRAW_DOC;
 }
-
-static unsigned do_left(ui_app *app, ui_editor *e) { (void)app; return moved(e, UI_EDIT_LEFT); }
-static unsigned do_right(ui_app *app, ui_editor *e) { (void)app; return moved(e, UI_EDIT_RIGHT); }
-static unsigned do_up(ui_app *app, ui_editor *e) { (void)app; return moved(e, UI_EDIT_UP); }
-static unsigned do_down(ui_app *app, ui_editor *e) { (void)app; return moved(e, UI_EDIT_DOWN); }
-static unsigned do_home(ui_app *app, ui_editor *e) { (void)app; return moved(e, UI_EDIT_HOME); }
-static unsigned do_end(ui_app *app, ui_editor *e) { (void)app; return moved(e, UI_EDIT_END); }
-static unsigned do_page_up(ui_app *app, ui_editor *e) { (void)app; return moved(e, UI_EDIT_PAGE_UP); }
-static unsigned do_page_down(ui_app *app, ui_editor *e)
-{
-    (void)app;
-    return moved(e, UI_EDIT_PAGE_DOWN);
-}
-static unsigned do_top(ui_app *app, ui_editor *e) { (void)app; return moved(e, UI_EDIT_TOP); }
-static unsigned do_bottom(ui_app *app, ui_editor *e) { (void)app; return moved(e, UI_EDIT_BOTTOM); }
 
 static unsigned do_backspace(ui_app *app, ui_editor *e)
 {
@@ -137,43 +117,54 @@ static unsigned do_find_next(ui_app *app, ui_editor *e)
 typedef struct key_binding {
     bool function;
     int code;
-    editor_action action;
+    editor_action action; /* NULL: a cursor motion */
+    ui_edit_motion motion;
 } key_binding;
 
 /* The editor's keys; everything else that is a character is typed. */
 static const key_binding BINDINGS[] = {
-    {true, KEY_LEFT, do_left},          {true, KEY_RIGHT, do_right},
-    {true, KEY_UP, do_up},              {true, KEY_DOWN, do_down},
-    {true, KEY_HOME, do_home},          {false, CTRL('a'), do_home},
-    {true, KEY_END, do_end},            {false, CTRL('e'), do_end},
-    {true, KEY_PPAGE, do_page_up},      {true, KEY_NPAGE, do_page_down},
-    {true, KEY_BACKSPACE, do_backspace}, {false, 127, do_backspace},
-    {false, CTRL('h'), do_backspace},   {true, KEY_DC, do_delete},
-    {false, CTRL('d'), do_delete},      {false, CTRL('z'), do_undo},
-    {false, CTRL('y'), do_redo},        {false, '\r', do_newline},
-    {false, '\n', do_newline},          {true, KEY_ENTER, do_newline},
-    {false, '\t', do_tab},              {false, CTRL('s'), do_save},
-    {false, KEY_ESCAPE, do_leave},      {false, CTRL('f'), do_find},
-    {false, CTRL('n'), do_find_next},   {true, KEY_F(3), do_find_next},
+    {true, KEY_LEFT, NULL, UI_EDIT_LEFT},
+    {true, KEY_RIGHT, NULL, UI_EDIT_RIGHT},
+    {true, KEY_UP, NULL, UI_EDIT_UP},
+    {true, KEY_DOWN, NULL, UI_EDIT_DOWN},
+    {true, KEY_HOME, NULL, UI_EDIT_HOME},
+    {false, CTRL('a'), NULL, UI_EDIT_HOME},
+    {true, KEY_END, NULL, UI_EDIT_END},
+    {false, CTRL('e'), NULL, UI_EDIT_END},
+    {true, KEY_PPAGE, NULL, UI_EDIT_PAGE_UP},
+    {true, KEY_NPAGE, NULL, UI_EDIT_PAGE_DOWN},
+    {true, KEY_BACKSPACE, do_backspace, 0},
+    {false, 127, do_backspace, 0},
+    {false, CTRL('h'), do_backspace, 0},
+    {true, KEY_DC, do_delete, 0},
+    {false, CTRL('d'), do_delete, 0},
+    {false, CTRL('z'), do_undo, 0},
+    {false, CTRL('y'), do_redo, 0},
+    {false, '\r', do_newline, 0},
+    {false, '\n', do_newline, 0},
+    {true, KEY_ENTER, do_newline, 0},
+    {false, '\t', do_tab, 0},
+    {false, CTRL('s'), do_save, 0},
+    {false, KEY_ESCAPE, do_leave, 0},
+    {false, CTRL('f'), do_find, 0},
+    {false, CTRL('n'), do_find_next, 0},
+    {true, KEY_F(3), do_find_next, 0},
 };
 
-/* Ctrl-Home and Ctrl-End have no KEY_ constant; curses names them. */
-static editor_action named_key_action(int code)
+/* The binding of KEY, or NULL. Ctrl-Home and Ctrl-End have no KEY_ constant; curses names them. */
+static const key_binding *binding_of(const ui_key *key)
 {
-    const char *name = keyname(code);
-    if (name && strcmp(name, "kHOM5") == 0)
-        return do_top;
-    if (name && strcmp(name, "kEND5") == 0)
-        return do_bottom;
-    return NULL;
-}
-
-static editor_action action_of(const ui_key *key)
-{
+    static const key_binding top = {true, 0, NULL, UI_EDIT_TOP};
+    static const key_binding bottom = {true, 0, NULL, UI_EDIT_BOTTOM};
     for (size_t i = 0; i < sizeof BINDINGS / sizeof BINDINGS[0]; i++)
         if (BINDINGS[i].function == key->function && BINDINGS[i].code == key->code)
-            return BINDINGS[i].action;
-    return key->function ? named_key_action(key->code) : NULL;
+            return &BINDINGS[i];
+    const char *name = key->function ? keyname(key->code) : NULL;
+    if (name && strcmp(name, "kHOM5") == 0)
+        return &top;
+    if (name && strcmp(name, "kEND5") == 0)
+        return &bottom;
+    return NULL;
 }
 
 /* UTF-8 by hand: the text is UTF-8 whatever the locale says. */
@@ -205,8 +196,7 @@ static unsigned type_character(ui_app *app, ui_editor *e, int code)
 {
     char bytes[4];
     bool surrogate = code >= 0xd800 && code <= 0xdfff;
-    if (code < 0x20 || code == 127 || (code >= 0x80 && code < 0xa0) || surrogate ||
-        code > 0x10ffff)
+    if (code < 0x20 || code == 127 || (code >= 0x80 && code < 0xa0) || surrogate || code > 0x10ffff)
         return UI_REDRAW_NONE; /* control characters are not typed into a document */
     ui_edit_buffer_insert(e->buffer, bytes, utf8_encode((uint32_t)code, bytes));
     return changed_if(app, true);
@@ -221,9 +211,11 @@ unsigned ui_editor_key(ui_app *app, const ui_key *key)
         return UI_KEY_UNHANDLED;
     if (e->saving)
         return UI_KEY_UNHANDLED; /* the save path (and its conflict view) has the edit */
-    editor_action action = action_of(key);
-    if (action)
-        return action(app, e);
+    const key_binding *binding = binding_of(key);
+    if (binding && binding->action)
+        return binding->action(app, e);
+    if (binding)
+        return moved(e, binding->motion);
     if (!key->function)
         return type_character(app, e, key->code);
     return UI_REDRAW_NONE;

@@ -1,7 +1,8 @@
 /*
  * recovery.h - unsaved edits kept on disk, so a crash, a kill -9 or a closed terminal never loses
- * one. There is one file per store and key under $XDG_STATE_HOME/kvtui/recovery/ (the folder
- * 0700, the files 0600), named from hashes of the store and the key. A file holds a one-line
+ * one. There is one file per store, key and kvtui process under $XDG_STATE_HOME/kvtui/recovery/
+ * (the folder 0700, the files 0600), named from hashes of the store and the key and the process
+ * id; files of a kvtui still running are its own, never offered to another. A file holds a one-line
  * JSON header (store, key, the CAS, flags, form and expiry the edit was based on, the cursor),
  * then the edit, then the text it was based on (the base of a later 3-way merge). Files are
  * replaced atomically (a temporary file, then rename), so a kill mid-write leaves the previous
@@ -31,13 +32,14 @@ typedef struct ui_recovery {
     size_t cursor;       /* byte offset of the cursor in MINE */
     char *mine;          /* the edit (NUL-terminated, malloc'd by ui_recovery_read) */
     size_t mine_len;
-    char *base;          /* the text as loaded */
+    char *base; /* the text as loaded */
     size_t base_len;
 } ui_recovery;
 
 /* $XDG_STATE_HOME/kvtui/recovery (default ~/.local/state/kvtui/recovery), created 0700. */
 bool ui_recovery_dir(char *out, size_t out_len);
-/* The file of STORE and KEY (the folder is created). */
+/* This process's file for STORE and KEY (the folder is created). Each kvtui process writes its
+ * own, so two windows editing one key never overwrite or delete each other's copy. */
 bool ui_recovery_path(const char *store, const char *key, size_t key_len, char *out,
                       size_t out_len);
 /* Write (or replace) the recovery file of R->store and R->key; its path goes to PATH_OUT when
@@ -51,8 +53,14 @@ kv_status ui_recovery_read(const char *path, ui_recovery *recovery, char *errbuf
 void ui_recovery_free(ui_recovery *recovery);
 /* Delete the recovery file of STORE and KEY; true when there was one. */
 bool ui_recovery_remove(const char *store, const char *key, size_t key_len);
-/* The recovery files of STORE, sorted by name: *PATHS is a malloc'd array of malloc'd paths. */
+/* The recovery files of STORE left by kvtui processes that are gone (a running one is still
+ * editing), sorted by name: *PATHS is a malloc'd array of malloc'd paths. */
 size_t ui_recovery_pending(const char *store, char ***paths);
+/* Such a file for STORE and KEY, if any, in OUT. */
+bool ui_recovery_find(const char *store, const char *key, size_t key_len, char *out,
+                      size_t out_len);
+/* Make the file at PATH this process's own copy for STORE and KEY (it is renamed). */
+bool ui_recovery_adopt(const char *path, const char *store, const char *key, size_t key_len);
 void ui_recovery_list_free(char **paths, size_t count);
 
 #endif /* UI_RECOVERY_H */

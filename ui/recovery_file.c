@@ -190,8 +190,8 @@ static bool parse_header(const cJSON *header, ui_recovery *r)
     const char *flags = string_of(header, "flags");
     uint64_t flags_value = 0;
     if (number_of(header, "kvtui_recovery", 0) != RECOVERY_VERSION || !store ||
-        strlen(store) >= sizeof r->store || !key_of_hex(string_of(header, "key_hex"), r) ||
-        !cas || kv_cas_parse(cas, &r->base_cas) != KV_OK || !flags ||
+        strlen(store) >= sizeof r->store || !key_of_hex(string_of(header, "key_hex"), r) || !cas ||
+        kv_cas_parse(cas, &r->base_cas) != KV_OK || !flags ||
         kv_cas_parse(flags, &flags_value) != KV_OK || flags_value > UINT32_MAX ||
         !form_parse(string_of(header, "form"), &r->form))
         return false;

@@ -33,6 +33,7 @@ static void restore(ui_app *app, const char *path)
         ui_status_log(app, UI_LOG_ERROR, "%s", errbuf);
         return;
     }
+    ui_recovery_adopt(path, app->store, r.key, r.key_len);
     ui_app_open_document(app, r.key, r.key_len);
     ui_editor_start(app, &r, true);
     ui_status_log(app, UI_LOG_OK, "restored your unsaved edit of %.*s (based on cas 0x%llx)",
@@ -64,7 +65,8 @@ static void restore_answered(ui_app *app, const char *answer, void *ctx)
     if (left > 0)
         ui_status_log(app, UI_LOG_INFO,
                       "%zu more unsaved edit(s) wait: offered at the next start, or by e on "
-                      "their key", left);
+                      "their key",
+                      left);
     end_offers(); /* one editor at a time */
 }
 

@@ -71,6 +71,14 @@ check "and scrolls to its end" wait_for '"LAST-ROW"' 30
 keys g
 check "and back to its start" wait_for '"name": "row 0"' 30
 keys Tab
+keys e
+check "a 20 MB JSON document opens in the editor" wait_for '2  {' 30
+keys C-End
+check "the editor goes to its end" wait_for '"LAST-ROW"' 30
+keys PPage PPage C-Home
+check "and back to its start" wait_for '3   "id": 0,' 30
+keys Escape
+check "leaving without a change asks nothing" wait_gone "EDITING big::doc" 30
 
 keys q
 check "quit" wait_for "KVTUI-EXITED-0"

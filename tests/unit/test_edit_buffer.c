@@ -31,8 +31,8 @@ static void assert_cursor(const ui_edit_buffer *b, size_t line, size_t column)
 
 static void bytes_round_trip_exactly(void **state)
 {
-    static const char *const texts[] = {"", "\n", "a\r\nb\r\n", "no newline", "x\n\n\ny\n",
-                                        "\xff\xfe bad \xc3 utf8 \x00 nul"};
+    static const char *const texts[] = {
+        "", "\n", "a\r\nb\r\n", "no newline", "x\n\n\ny\n", "\xff\xfe bad \xc3 utf8 \x00 nul"};
     static const size_t lens[] = {0, 1, 6, 10, 6, 19};
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         ui_edit_buffer *b = ui_edit_buffer_new(texts[i], lens[i], NULL);
@@ -142,7 +142,7 @@ static void saving_marks_the_text_unmodified(void **state)
     assert_false(ui_edit_buffer_modified(b));
     assert_true(ui_edit_buffer_undo(b));
     assert_true(ui_edit_buffer_modified(b)); /* before the save is a change too */
-    ui_edit_buffer_insert(b, "z", 1); /* the saved state cannot come back by redo now */
+    ui_edit_buffer_insert(b, "z", 1);        /* the saved state cannot come back by redo now */
     assert_true(ui_edit_buffer_modified(b));
     ui_edit_buffer_free(b);
 }

@@ -35,8 +35,8 @@ static void assert_result(const ui_merge *merge, const char *want)
 
 static void disjoint_changes_merge_by_themselves(void **state)
 {
-    ui_merge m = merge_of("{\"a\":1,\"b\":2,\"c\":3}", "{\"a\":10,\"b\":2,\"c\":3}",
-                          "{\"a\":1,\"b\":20}");
+    ui_merge m =
+        merge_of("{\"a\":1,\"b\":2,\"c\":3}", "{\"a\":10,\"b\":2,\"c\":3}", "{\"a\":1,\"b\":20}");
     assert_int_equal(m.nclashes, 0);
     assert_int_equal(m.merged, 2); /* theirs changed b and removed c */
     assert_result(&m, "{\"a\":10,\"b\":20}");
@@ -123,8 +123,8 @@ static void additions_and_removals(void **state)
 
 static void the_result_is_laid_out_like_mine(void **state)
 {
-    ui_merge m = merge_of("{\"a\":1,\"b\":1}", "{\n    \"a\": 2,\n    \"b\": 1\n}",
-                          "{\"a\":1,\"b\":3}");
+    ui_merge m =
+        merge_of("{\"a\":1,\"b\":1}", "{\n    \"a\": 2,\n    \"b\": 1\n}", "{\"a\":1,\"b\":3}");
     assert_result(&m, "{\n    \"a\": 2,\n    \"b\": 3\n}");
     ui_merge_free(&m);
 }

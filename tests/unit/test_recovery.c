@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -166,6 +168,41 @@ static void every_form_survives(void **state)
     }
 }
 
+/* A file of another kvtui that is running is its live edit: not offered, not found. Once that
+ * process is gone, the file is a leftover like any other. */
+static void a_running_kvtuis_files_are_left_alone(void **state)
+{
+    char sleeper[300], path[1200], theirs[1300], found[1200], errbuf[200];
+    snprintf(sleeper, sizeof sleeper, "%s/kvtui", state_dir);
+    char command[700];
+    snprintf(command, sizeof command, "cp /bin/sleep '%s'", sleeper);
+    assert_int_equal(system(command), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(sleeper, "kvtui", "30", (char *)NULL);
+        _exit(127);
+    }
+    usleep(100000);
+    ui_recovery r = sample("file:/tmp/live.kvdb", "k", 1);
+    assert_int_equal(ui_recovery_write(&r, path, sizeof path, errbuf, sizeof errbuf), KV_OK);
+    snprintf(theirs, sizeof theirs, "%.*s-%ld.edit", (int)(strrchr(path, '-') - path), path,
+             (long)pid);
+    assert_int_equal(rename(path, theirs), 0);
+    char **paths;
+    assert_int_equal(ui_recovery_pending(r.store, &paths), 0);
+    assert_false(ui_recovery_find(r.store, "k", 1, found, sizeof found));
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    assert_int_equal(ui_recovery_pending(r.store, &paths), 1);
+    ui_recovery_list_free(paths, 1);
+    assert_true(ui_recovery_find(r.store, "k", 1, found, sizeof found));
+    assert_string_equal(found, theirs);
+    assert_false(ui_recovery_find(r.store, "other", 5, found, sizeof found));
+    assert_true(ui_recovery_adopt(found, r.store, "k", 1)); /* now this process's own file */
+    assert_int_not_equal(access(theirs, F_OK), 0);
+    assert_true(ui_recovery_remove(r.store, "k", 1));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,6 +212,7 @@ int main(void)
         cmocka_unit_test(pending_lists_only_this_stores_files),
         cmocka_unit_test(a_damaged_file_is_refused),
         cmocka_unit_test(every_form_survives),
+        cmocka_unit_test(a_running_kvtuis_files_are_left_alone),
     };
     return cmocka_run_group_tests(tests, make_state_dir, remove_state_dir);
 }
