@@ -27,12 +27,106 @@ static void index_lines(ui_doc_lines *lines)
     lines->count = n;
 }
 
+/* The first and last non-blank bytes of line I ('\0' for an empty line). */
+static void line_ends(const ui_doc_lines *lines, size_t i, char *first, char *last)
+{
+    size_t len;
+    const char *text = ui_doc_line(lines, i, &len);
+    size_t a = 0, b = len;
+    while (a < len && text[a] == ' ')
+        a++;
+    while (b > a && text[b - 1] == ' ')
+        b--;
+    *first = a < b ? text[a] : '\0';
+    *last = a < b ? text[b - 1] : '\0';
+}
+
+/* Pretty JSON opens a block at the end of a line and closes it at the start of another: pair
+ * them with a stack, so any block can be folded. */
+static void index_blocks(ui_doc_lines *lines)
+{
+    size_t n = lines->count;
+    lines->close_of = malloc(n * sizeof *lines->close_of);
+    lines->open_of = malloc(n * sizeof *lines->open_of);
+    lines->folded = calloc(n ? n : 1, sizeof *lines->folded);
+    size_t *stack = malloc(n * sizeof *stack);
+    if (!lines->close_of || !lines->open_of || !lines->folded || !stack)
+        abort();
+    size_t depth = 0;
+    for (size_t i = 0; i < n; i++) {
+        char first, last;
+        line_ends(lines, i, &first, &last);
+        lines->close_of[i] = lines->open_of[i] = SIZE_MAX;
+        if ((first == '}' || first == ']') && depth > 0) {
+            size_t opener = stack[--depth];
+            lines->close_of[opener] = i;
+            lines->open_of[i] = opener;
+        }
+        if (last == '{' || last == '[')
+            stack[depth++] = i;
+    }
+    free(stack);
+}
+
 static void take_text(ui_doc_lines *lines, ui_doc_kind kind, char *text, size_t len)
 {
     lines->kind = kind;
     lines->text = text;
     lines->text_len = len;
     index_lines(lines);
+    if (kind == UI_DOC_JSON)
+        index_blocks(lines);
+}
+
+size_t ui_doc_block_of(const ui_doc_lines *lines, size_t i)
+{
+    if (!lines->close_of || i >= lines->count)
+        return SIZE_MAX;
+    if (lines->close_of[i] != SIZE_MAX)
+        return i;
+    if (lines->open_of[i] != SIZE_MAX)
+        return lines->open_of[i];
+    /* Inside a block: walk up to the nearest opener whose block contains I. */
+    for (size_t j = i; j-- > 0;) {
+        if (lines->open_of[j] != SIZE_MAX)
+            j = lines->open_of[j]; /* skip a whole sibling block */
+        else if (lines->close_of[j] != SIZE_MAX && lines->close_of[j] > i)
+            return j;
+    }
+    return SIZE_MAX;
+}
+
+size_t ui_doc_fold_toggle(ui_doc_lines *lines, size_t i)
+{
+    size_t opener = ui_doc_block_of(lines, i);
+    if (opener != SIZE_MAX)
+        lines->folded[opener] = !lines->folded[opener];
+    return opener;
+}
+
+void ui_doc_fold_all(ui_doc_lines *lines, bool folded)
+{
+    for (size_t i = 0; lines->close_of && i < lines->count; i++)
+        if (lines->close_of[i] != SIZE_MAX)
+            lines->folded[i] = folded && i > 0; /* the outermost block stays open */
+}
+
+size_t ui_doc_next_shown(const ui_doc_lines *lines, size_t i)
+{
+    if (lines->folded && lines->folded[i])
+        return lines->close_of[i] + 1;
+    return i + 1;
+}
+
+size_t ui_doc_prev_shown(const ui_doc_lines *lines, size_t i)
+{
+    if (i == 0)
+        return 0;
+    size_t j = i - 1;
+    /* A hidden line just above a shown one can only be the closer of a folded block. */
+    if (lines->folded && lines->open_of[j] != SIZE_MAX && lines->folded[lines->open_of[j]])
+        j = lines->open_of[j];
+    return j;
 }
 
 static void copy_text(ui_doc_lines *lines, const uint8_t *value, size_t len)
@@ -121,6 +215,9 @@ void ui_doc_lines_free(ui_doc_lines *lines)
 {
     free(lines->text);
     free(lines->starts);
+    free(lines->close_of);
+    free(lines->open_of);
+    free(lines->folded);
     memset(lines, 0, sizeof *lines);
 }
 

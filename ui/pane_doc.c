@@ -17,6 +17,8 @@ typedef struct doc_view {
     ui_doc_lines lines;
     unsigned generation; /* of app->doc the lines were built from */
     size_t top;          /* first body line shown */
+    size_t cursor;       /* the line folds act on */
+    int rows;            /* body rows at the last draw */
     size_t left;         /* columns scrolled right */
 } doc_view;
 
@@ -157,13 +159,25 @@ static void draw_body_line(WINDOW *w, const doc_view *view, size_t i, int width)
         ui_draw_text(w, text + skip, len - skip, width, UI_STYLE_NORMAL, false);
 }
 
+/* A folded block shows its first line, then how much it hides. */
+static void draw_fold_marker(WINDOW *w, const ui_doc_lines *lines, size_t i, int width)
+{
+    if (!lines->folded || !lines->folded[i])
+        return;
+    char marker[64];
+    snprintf(marker, sizeof marker, " ... %zu lines", lines->close_of[i] - i);
+    int x = getcurx(w);
+    if (x < width)
+        ui_draw_plain(w, marker, width - x, UI_STYLE_DIM);
+}
+
 static void rebuild_if_needed(ui_app *app, doc_view *view)
 {
     if (view->generation == app->doc.generation)
         return;
     ui_doc_lines_free(&view->lines);
     view->generation = app->doc.generation;
-    view->top = view->left = 0;
+    view->top = view->left = view->cursor = 0;
     if (!app->doc.loading && app->doc.result.status == KV_OK)
         ui_doc_lines_build(&view->lines, app->doc.result.value, app->doc.result.value_len,
                            app->doc.result.flags);
@@ -220,37 +234,72 @@ static void doc_draw(ui_pane *pane, ui_app *app)
         ui_draw_text(w, view->lines.note, strlen(view->lines.note), pane->width - 2,
                      UI_STYLE_DIM, true);
     }
-    for (int y = body_top; y < pane->height; y++) {
-        size_t i = view->top + (size_t)(y - body_top);
-        if (i >= view->lines.count)
-            break;
+    view->rows = pane->height - body_top;
+    size_t i = view->top;
+    for (int y = body_top; y < pane->height && i < view->lines.count; y++) {
+        if (i == view->cursor && pane->focused) {
+            wmove(w, y, 0);
+            ui_draw_plain(w, ">", 1, UI_STYLE_HEADER);
+        }
         wmove(w, y, 1);
         draw_body_line(w, view, i, pane->width - 2);
+        draw_fold_marker(w, &view->lines, i, pane->width - 2);
+        i = ui_doc_next_shown(&view->lines, i);
     }
     wnoutrefresh(w);
 }
 
-static void scroll_by(doc_view *view, long delta)
+/* Moves the cursor DELTA shown lines and scrolls so it stays on screen. */
+static void move_cursor(doc_view *view, long delta)
 {
-    long top = (long)view->top + delta;
-    long last = (long)view->lines.count - 1;
-    view->top = (size_t)(top < 0 ? 0 : top > last ? (last < 0 ? 0 : last) : top);
+    const ui_doc_lines *lines = &view->lines;
+    if (lines->count == 0)
+        return;
+    for (; delta > 0 && ui_doc_next_shown(lines, view->cursor) < lines->count; delta--)
+        view->cursor = ui_doc_next_shown(lines, view->cursor);
+    for (; delta < 0 && view->cursor > 0; delta++)
+        view->cursor = ui_doc_prev_shown(lines, view->cursor);
+    if (view->cursor < view->top)
+        view->top = view->cursor;
+    int shown = 0;
+    for (size_t i = view->top; i < view->cursor; i = ui_doc_next_shown(lines, i))
+        shown++;
+    for (; view->rows > 0 && shown >= view->rows; shown--)
+        view->top = ui_doc_next_shown(lines, view->top);
+}
+
+/* After a fold changed, the cursor moves onto the block's first line if it was hidden. */
+static void fold(doc_view *view, ui_action action)
+{
+    ui_doc_lines *lines = &view->lines;
+    if (action == UI_ACTION_FOLD_TOGGLE) {
+        size_t opener = ui_doc_fold_toggle(lines, view->cursor);
+        if (opener != SIZE_MAX && lines->folded[opener])
+            view->cursor = opener;
+    } else {
+        ui_doc_fold_all(lines, action == UI_ACTION_FOLD_ALL);
+        view->cursor = view->top = 0;
+    }
+    move_cursor(view, 0);
 }
 
 static unsigned doc_action(ui_pane *pane, ui_app *app, ui_action action)
 {
     doc_view *view = pane->state;
-    long page = pane->height - HEADER_ROWS - 1;
+    long page = view->rows > 1 ? view->rows - 1 : 1;
     (void)app;
     switch (action) {
-    case UI_ACTION_MOVE_DOWN: scroll_by(view, 1); break;
-    case UI_ACTION_MOVE_UP: scroll_by(view, -1); break;
-    case UI_ACTION_PAGE_DOWN: scroll_by(view, page > 0 ? page : 1); break;
-    case UI_ACTION_PAGE_UP: scroll_by(view, page > 0 ? -page : -1); break;
-    case UI_ACTION_TOP: view->top = 0; break;
-    case UI_ACTION_BOTTOM: scroll_by(view, (long)view->lines.count); break;
+    case UI_ACTION_MOVE_DOWN: move_cursor(view, 1); break;
+    case UI_ACTION_MOVE_UP: move_cursor(view, -1); break;
+    case UI_ACTION_PAGE_DOWN: move_cursor(view, page); break;
+    case UI_ACTION_PAGE_UP: move_cursor(view, -page); break;
+    case UI_ACTION_TOP: view->cursor = view->top = 0; break;
+    case UI_ACTION_BOTTOM: move_cursor(view, (long)view->lines.count); break;
     case UI_ACTION_SCROLL_RIGHT: view->left += 8; break;
     case UI_ACTION_SCROLL_LEFT: view->left = view->left > 8 ? view->left - 8 : 0; break;
+    case UI_ACTION_FOLD_TOGGLE:
+    case UI_ACTION_FOLD_ALL:
+    case UI_ACTION_UNFOLD_ALL: fold(view, action); break;
     default: return UI_REDRAW_NONE;
     }
     return UI_REDRAW_DOC;
@@ -262,7 +311,7 @@ static unsigned doc_click(ui_pane *pane, ui_app *app, int y, int x, int wheel)
     (void)x;
     (void)app;
     if (wheel)
-        scroll_by(pane->state, wheel * 3);
+        move_cursor(pane->state, wheel * 3);
     return UI_REDRAW_DOC;
 }
 
