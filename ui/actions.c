@@ -18,6 +18,7 @@ static int transfer_tag;
 typedef struct key_ctx {
     size_t len;
     char key[KV_KEY_MAX + 1];
+    kv_format format; /* new document: the format asked for */
 } key_ctx;
 
 static key_ctx *selected_ctx(ui_app *app)
@@ -107,7 +108,7 @@ static void value_entered(ui_app *app, const char *text, void *ctx)
         char errbuf[200];
         uint8_t *value = NULL;
         size_t len = 0;
-        kv_status status = kv_value_encode(KV_FORMAT_AUTO, (const uint8_t *)text, strlen(text),
+        kv_status status = kv_value_encode(key->format, (const uint8_t *)text, strlen(text),
                                            &value, &len, &request->flags, errbuf, sizeof errbuf);
         if (status != KV_OK) {
             ui_status_log(app, UI_LOG_ERROR, "%s: %s", kv_status_name(status), errbuf);
@@ -122,6 +123,24 @@ static void value_entered(ui_app *app, const char *text, void *ctx)
     free(key);
 }
 
+static void format_entered(ui_app *app, const char *text, void *ctx)
+{
+    key_ctx *key = ctx;
+    if (!text) {
+        free(key);
+        return;
+    }
+    if (kv_format_parse(text, &key->format) != KV_OK) {
+        ui_status_log(app, UI_LOG_ERROR, "ArgumentError: unknown format '%s'", text);
+        ui_app_prompt(app, "format (auto, json, utf8, bytes, pickle): ", "auto", format_entered,
+                      key);
+        return;
+    }
+    ui_app_prompt(app, key->format == KV_FORMAT_PICKLE ? "value (JSON, stored as a pickle): "
+                                                        : "value: ",
+                  NULL, value_entered, key);
+}
+
 static void new_key_entered(ui_app *app, const char *text, void *ctx)
 {
     (void)ctx;
@@ -132,7 +151,7 @@ static void new_key_entered(ui_app *app, const char *text, void *ctx)
         abort();
     key->len = strlen(text) < KV_KEY_MAX ? strlen(text) : KV_KEY_MAX;
     memcpy(key->key, text, key->len);
-    ui_app_prompt(app, "value (JSON, text): ", NULL, value_entered, key);
+    ui_app_prompt(app, "format (auto, json, utf8, bytes, pickle): ", "auto", format_entered, key);
 }
 
 static void filter_changed(ui_app *app, const char *text, void *ctx)

@@ -91,6 +91,12 @@ check "answering n keeps the key" bash -c "'$KVTUI' -s 'file:$STORE' get user::4
 keys d y
 check "answering y deletes it" wait_for "remove user::4: OK"
 
+# New document: key, format, value.
+keys n; literal "made::new"; keys Enter C-u; literal "pickle"; keys Enter; literal '{"a": [1, 2]}'; keys Enter
+check "a new document is inserted with the format asked for" wait_for "insert made::new: OK"
+check "the new document is a pickle of the value" \
+    bash -c "'$KVTUI' -s 'file:$STORE' --json get made::new | grep -q '\"format\":\"pickle\",.*\"value\":{\"a\":\[1,2\]}'"
+
 keys q
 check "q quits cleanly with status 0" wait_for "KVTUI-EXITED-0"
 check "the terminal is restored (no alternate screen left)" bash -c "tmux -L $SOCKET display -p -t tui '#{alternate_on}' | grep -q 0"
