@@ -1,10 +1,9 @@
-/* The in-place editor's life: opening a document, saving through the CAS-aware path and hearing
- * back from it, leaving, and mirroring an unsaved edit to its recovery file (see editor.h). */
+/* The in-place editor's state: starting and closing it, mirroring an unsaved edit to its recovery
+ * file (at most once a second), and noticing that the store moved on while it was edited. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "draw_text.h"
 #include "editor_internal.h"

@@ -79,8 +79,10 @@ static kv_request *save_request(ui_edit_session *session, kv_op op, uint64_t cas
     request->flags = session->flags;
     request->format = kv_format_of_flags(session->flags);
     request->cas = op == KV_OP_INSERT ? 0 : cas;
-    /* The expiry is sent again as an absolute time so the TTL is kept, on every backend. */
-    if (session->base_expiry > 0) {
+    /* The expiry is sent again as an absolute time so the TTL is kept, on every backend; one
+     * already past (the document expired while being edited) is not sent, so a re-create
+     * does not expire at once. */
+    if (session->base_expiry > kv_now()) {
         request->has_ttl = true;
         request->ttl = session->base_expiry;
     }

@@ -1,7 +1,8 @@
 # Another process writes the document while it is being edited in place: the editor says so,
 # the save meets a conflict instead of overwriting, and each choice of the conflict view does
-# what it says: overwrite, take theirs, keep editing, merge (with and without a clash, and a
-# merge that conflicts again). A document deleted meanwhile is offered for re-creation.
+# what it says: overwrite, take theirs, keep editing, merge (with and without a clash, a merge that
+# conflicts again, and an edit made in $EDITOR). A document deleted meanwhile is offered for
+# re-creation.
 . "$(dirname "$0")/lib.sh"
 
 value_of() { "$KVTUI" -s "file:$STORE" get doc; }
@@ -18,6 +19,14 @@ edit_v2() {
     keys Down End Left BSpace; literal 2
 }
 stored_is() { sleep 0.3; test "$(value_of)" = "$(printf "$1")"; }
+
+cat >"$T/editor.sh" <<EDITOR
+#!/bin/bash
+"$KVTUI" -s "file:$STORE" upsert doc '{"v": 1, "name": "theirs"}' >/dev/null
+sed -i 's/"v": 1/"v": 7/' "\$1"
+EDITOR
+chmod +x "$T/editor.sh"
+export EDITOR="$T/editor.sh" VISUAL=
 
 reset
 start_tui
@@ -134,6 +143,17 @@ keys y
 check "y re-creates it with mine" wait_for "saved doc, new cas"
 check "the store has mine" stored_is '{\n  "v": 2,\n  "name": "x"\n}'
 keys Escape
+
+# The merge works for an edit made in $EDITOR too (the editor script plays the other writer).
+reset
+keys / C-u; literal doc; keys Enter Enter
+wait_for '"v": 1'
+keys E
+check "\$EDITOR edit: a conflict" wait_for "CONFLICT: changed on the store"
+keys m
+check "\$EDITOR edit: merged without clashes" wait_for "0 clash(es)"
+keys y
+check "\$EDITOR edit: the merge is saved" stored_is '{\n  "v": 7,\n  "name": "theirs"\n}'
 
 keys q
 check "quit" wait_for "KVTUI-EXITED-0"

@@ -2,12 +2,12 @@
  * later merge, the CAS it was based on), privately (0700 folder, 0600 file), per store, and a
  * damaged file is refused rather than restored wrong. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
