@@ -54,9 +54,13 @@ bool ui_key_parse(const char *name, ui_key *key)
         }
     if (parse_function_key(name, key))
         return true;
+    if (strcmp(name, "C-Space") == 0 || strcmp(name, "C-@") == 0) {
+        *key = (ui_key){.code = 0, .function = false};
+        return true;
+    }
     if (name[0] == 'C' && name[1] == '-' && name[2] && !name[3]) {
         char c = name[2];
-        if (!((c >= 'a' && c <= 'z') || c == '_' || c == ' '))
+        if (!((c >= 'a' && c <= 'z') || strchr("[\\]^_", c)))
             return false;
         *key = (ui_key){.code = c & 0x1f, .function = false};
         return true;
@@ -80,8 +84,10 @@ void ui_key_name(const ui_key *key, char *out, size_t len)
         }
     if (key->function && key->code >= KEY_F(1) && key->code <= KEY_F(12)) {
         snprintf(out, len, "F%d", key->code - KEY_F0);
+    } else if (!key->function && key->code == 0) {
+        snprintf(out, len, "C-Space");
     } else if (!key->function && key->code < 0x20) {
-        snprintf(out, len, "C-%c", key->code == 0 ? ' ' : key->code + 0x60);
+        snprintf(out, len, "C-%c", key->code + (key->code <= 26 ? 0x60 : 0x40));
     } else {
         mbstate_t state;
         memset(&state, 0, sizeof state);
@@ -122,21 +128,40 @@ static void put(ui_keymap *map, ui_binding *b)
     map->items[map->count++] = *b;
 }
 
+/* WORD quoted for kv_command_split, with %k left outside the quotes: the key that replaces it
+ * when the binding runs is quoted on its own and must not land inside these quotes. */
+static void append_word(char *out, const char *word)
+{
+    if (word[0] && strcspn(word, " \t\r'\"\\#") == strlen(word)) {
+        strcat(out, word);
+        return;
+    }
+    strcat(out, "'");
+    for (const char *w = word; *w; w++) {
+        if (w[0] == '%' && w[1] == 'k') {
+            strcat(out, "'%k'");
+            w++;
+        } else if (*w == '\'') {
+            strcat(out, "'\\''");
+        } else {
+            strncat(out, w, 1);
+        }
+    }
+    strcat(out, "'");
+}
+
 /* The words after ACTION, re-joined for a command binding ("remove %k"). */
 static char *join_words(char **words, int count)
 {
     size_t len = 1;
     for (int i = 0; i < count; i++)
-        len += strlen(words[i]) * 2 + 3;
+        len += strlen(words[i]) * 4 + 3;
     char *out = calloc(1, len);
     if (!out)
         abort();
     for (int i = 0; i < count; i++) {
-        bool plain = strcspn(words[i], " \t'\"\\#") == strlen(words[i]) && words[i][0];
         strcat(out, i ? " " : "");
-        strcat(out, plain ? "" : "'");
-        strcat(out, words[i]);
-        strcat(out, plain ? "" : "'");
+        append_word(out, words[i]);
     }
     return out;
 }
@@ -146,7 +171,7 @@ static kv_status parse_bind(char **argv, int argc, ui_binding *b, char *why, siz
 {
     int i = 0;
     b->context = UI_CONTEXT_GLOBAL;
-    if (argc >= 3 && ui_context_lookup(argv[0]) != UI_CONTEXT_COUNT)
+    if (argc >= 1 && ui_context_lookup(argv[0]) != UI_CONTEXT_COUNT)
         b->context = ui_context_lookup(argv[i++]);
     if (argc - i < 2)
         return kv_error_printf(why, why_len, KV_ERR_ARGUMENT,
@@ -213,9 +238,13 @@ kv_status ui_keymap_parse(ui_keymap *map, const char *text, size_t len, const ch
         size_t end = nl ? (size_t)(nl - text) : len;
         char line[1024], why[300];
         number++;
+        bool fits = end - start < sizeof line && !memchr(text + start, '\0', end - start);
         snprintf(line, sizeof line, "%.*s", (int)(end - start), text + start);
         start = end + 1;
-        if (parse_line(&pending, line, number, why, sizeof why) != KV_OK) {
+        if (!fits)
+            snprintf(why, sizeof why, "line longer than %zu bytes or with a NUL byte",
+                     sizeof line - 1);
+        if (!fits || parse_line(&pending, line, number, why, sizeof why) != KV_OK) {
             ui_keymap_free(&pending);
             return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "%s:%u: %s", source,
                                    number, why);
