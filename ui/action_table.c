@@ -31,13 +31,28 @@ static const ui_action_info ACTIONS[UI_ACTION_COUNT] = {
     {UI_ACTION_FOLD_TOGGLE, "fold-toggle", "fold or unfold the JSON block at the cursor"},
     {UI_ACTION_FOLD_ALL, "fold-all", "fold every JSON block"},
     {UI_ACTION_UNFOLD_ALL, "unfold-all", "unfold every JSON block"},
+    {UI_ACTION_MOVE_LEFT, "move-left", "editor: one character left"},
+    {UI_ACTION_MOVE_RIGHT, "move-right", "editor: one character right"},
+    {UI_ACTION_LINE_START, "line-start", "editor: start of the line"},
+    {UI_ACTION_LINE_END, "line-end", "editor: end of the line"},
+    {UI_ACTION_DELETE_BACK, "delete-back", "editor: delete the character before the cursor"},
+    {UI_ACTION_DELETE_FORWARD, "delete-forward", "editor: delete the character at the cursor"},
+    {UI_ACTION_NEWLINE, "newline", "editor: break the line"},
+    {UI_ACTION_INSERT_TAB, "insert-tab", "editor: a tab in text, two spaces in JSON and hex"},
+    {UI_ACTION_UNDO, "undo", "editor: undo"},
+    {UI_ACTION_REDO, "redo", "editor: redo"},
+    {UI_ACTION_FIND, "find", "editor: find text"},
+    {UI_ACTION_FIND_NEXT, "find-next", "editor: find the next match"},
+    {UI_ACTION_SAVE, "save", "editor: save (CAS-checked)"},
+    {UI_ACTION_LEAVE, "leave", "editor: leave (asks when there are unsaved changes)"},
     {UI_ACTION_OVERWRITE, "overwrite", "conflict: save mine over theirs"},
     {UI_ACTION_TAKE_THEIRS, "take-theirs", "conflict: keep theirs, drop mine"},
     {UI_ACTION_MERGE, "merge", "conflict: merge base, mine and theirs"},
     {UI_ACTION_KEEP_EDITING, "keep-editing", "conflict: go back to editing mine"},
 };
 
-static const char *const CONTEXTS[UI_CONTEXT_COUNT] = {"global", "keys", "document", "conflict"};
+static const char *const CONTEXTS[UI_CONTEXT_COUNT] = {"global", "keys", "document", "conflict",
+                                                       "editor"};
 
 const ui_action_info *ui_action_lookup(const char *name)
 {

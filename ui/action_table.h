@@ -14,6 +14,7 @@ typedef enum ui_context {
     UI_CONTEXT_KEYS,
     UI_CONTEXT_DOCUMENT,
     UI_CONTEXT_CONFLICT,
+    UI_CONTEXT_EDITOR, /* the in-place editor: no fallback to global (keys not bound are typed) */
     UI_CONTEXT_COUNT
 } ui_context;
 
@@ -45,6 +46,20 @@ typedef enum ui_action {
     UI_ACTION_FOLD_TOGGLE,
     UI_ACTION_FOLD_ALL,
     UI_ACTION_UNFOLD_ALL,
+    UI_ACTION_MOVE_LEFT,
+    UI_ACTION_MOVE_RIGHT,
+    UI_ACTION_LINE_START,
+    UI_ACTION_LINE_END,
+    UI_ACTION_DELETE_BACK,
+    UI_ACTION_DELETE_FORWARD,
+    UI_ACTION_NEWLINE,
+    UI_ACTION_INSERT_TAB,
+    UI_ACTION_UNDO,
+    UI_ACTION_REDO,
+    UI_ACTION_FIND,
+    UI_ACTION_FIND_NEXT,
+    UI_ACTION_SAVE,
+    UI_ACTION_LEAVE,
     UI_ACTION_OVERWRITE,
     UI_ACTION_TAKE_THEIRS,
     UI_ACTION_MERGE,

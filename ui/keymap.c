@@ -298,7 +298,7 @@ const ui_binding *ui_keymap_lookup(const ui_keymap *map, ui_context context, con
 {
     ui_key k = ui_key_normalize(key);
     const ui_binding *b = find(map, context, &k);
-    if (!b && context != UI_CONTEXT_GLOBAL)
+    if (!b && context != UI_CONTEXT_GLOBAL && context != UI_CONTEXT_EDITOR)
         b = find(map, UI_CONTEXT_GLOBAL, &k);
     return b && b->action != UI_ACTION_NONE ? b : NULL;
 }

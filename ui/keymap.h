@@ -49,7 +49,8 @@ kv_status ui_keymap_load_builtin(ui_keymap *map, const char *name, char *errbuf,
 kv_status ui_keymap_load_file(ui_keymap *map, const char *path, char *errbuf, size_t errbuf_len);
 void ui_keymap_free(ui_keymap *map);
 
-/* The binding of KEY in CONTEXT (falling back to global), or NULL. */
+/* The binding of KEY in CONTEXT (falling back to global, except in the editor, where a key
+ * that is not bound is typed), or NULL. */
 const ui_binding *ui_keymap_lookup(const ui_keymap *map, ui_context context, const ui_key *key);
 
 /* Key names both ways ("C-s", "PgDn", "j"). */

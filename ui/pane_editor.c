@@ -7,8 +7,6 @@
 
 #include "editor_internal.h"
 
-#define CTRL(c) ((c)&0x1f)
-#define KEY_ESCAPE 27
 
 typedef unsigned (*editor_action)(ui_app *app, ui_editor *e);
 
@@ -114,56 +112,41 @@ static unsigned do_find_next(ui_app *app, ui_editor *e)
     return UI_REDRAW_DOC;
 }
 
-typedef struct key_binding {
-    bool function;
-    int code;
-    editor_action action; /* NULL: a cursor motion */
+typedef struct editor_binding {
+    ui_action action;
+    editor_action run; /* NULL: a cursor motion */
     ui_edit_motion motion;
-} key_binding;
+} editor_binding;
 
-/* The editor's keys; everything else that is a character is typed. */
-static const key_binding BINDINGS[] = {
-    {true, KEY_LEFT, NULL, UI_EDIT_LEFT},
-    {true, KEY_RIGHT, NULL, UI_EDIT_RIGHT},
-    {true, KEY_UP, NULL, UI_EDIT_UP},
-    {true, KEY_DOWN, NULL, UI_EDIT_DOWN},
-    {true, KEY_HOME, NULL, UI_EDIT_HOME},
-    {false, CTRL('a'), NULL, UI_EDIT_HOME},
-    {true, KEY_END, NULL, UI_EDIT_END},
-    {false, CTRL('e'), NULL, UI_EDIT_END},
-    {true, KEY_PPAGE, NULL, UI_EDIT_PAGE_UP},
-    {true, KEY_NPAGE, NULL, UI_EDIT_PAGE_DOWN},
-    {true, KEY_BACKSPACE, do_backspace, 0},
-    {false, 127, do_backspace, 0},
-    {false, CTRL('h'), do_backspace, 0},
-    {true, KEY_DC, do_delete, 0},
-    {false, CTRL('d'), do_delete, 0},
-    {false, CTRL('z'), do_undo, 0},
-    {false, CTRL('y'), do_redo, 0},
-    {false, '\r', do_newline, 0},
-    {false, '\n', do_newline, 0},
-    {true, KEY_ENTER, do_newline, 0},
-    {false, '\t', do_tab, 0},
-    {false, CTRL('s'), do_save, 0},
-    {false, KEY_ESCAPE, do_leave, 0},
-    {false, CTRL('f'), do_find, 0},
-    {false, CTRL('n'), do_find_next, 0},
-    {true, KEY_F(3), do_find_next, 0},
+/* What each action of the key map's editor context does here. */
+static const editor_binding ACTIONS[] = {
+    {UI_ACTION_MOVE_LEFT, NULL, UI_EDIT_LEFT},       {UI_ACTION_MOVE_RIGHT, NULL, UI_EDIT_RIGHT},
+    {UI_ACTION_MOVE_UP, NULL, UI_EDIT_UP},           {UI_ACTION_MOVE_DOWN, NULL, UI_EDIT_DOWN},
+    {UI_ACTION_LINE_START, NULL, UI_EDIT_HOME},      {UI_ACTION_LINE_END, NULL, UI_EDIT_END},
+    {UI_ACTION_PAGE_UP, NULL, UI_EDIT_PAGE_UP},      {UI_ACTION_PAGE_DOWN, NULL, UI_EDIT_PAGE_DOWN},
+    {UI_ACTION_TOP, NULL, UI_EDIT_TOP},              {UI_ACTION_BOTTOM, NULL, UI_EDIT_BOTTOM},
+    {UI_ACTION_DELETE_BACK, do_backspace, 0},        {UI_ACTION_DELETE_FORWARD, do_delete, 0},
+    {UI_ACTION_UNDO, do_undo, 0},                    {UI_ACTION_REDO, do_redo, 0},
+    {UI_ACTION_NEWLINE, do_newline, 0},              {UI_ACTION_INSERT_TAB, do_tab, 0},
+    {UI_ACTION_SAVE, do_save, 0},                    {UI_ACTION_LEAVE, do_leave, 0},
+    {UI_ACTION_FIND, do_find, 0},                    {UI_ACTION_FIND_NEXT, do_find_next, 0},
 };
 
-/* The binding of KEY, or NULL. Ctrl-Home and Ctrl-End have no KEY_ constant; curses names them. */
-static const key_binding *binding_of(const ui_key *key)
+/* The editor's binding of KEY in the key map, or NULL. Ctrl-Home and Ctrl-End have no key name
+ * in key maps (curses reports them as kHOM5/kEND5): they always go to the top and bottom. */
+static const editor_binding *binding_of(ui_app *app, const ui_key *key)
 {
-    static const key_binding top = {true, 0, NULL, UI_EDIT_TOP};
-    static const key_binding bottom = {true, 0, NULL, UI_EDIT_BOTTOM};
-    for (size_t i = 0; i < sizeof BINDINGS / sizeof BINDINGS[0]; i++)
-        if (BINDINGS[i].function == key->function && BINDINGS[i].code == key->code)
-            return &BINDINGS[i];
+    static const editor_binding top = {UI_ACTION_TOP, NULL, UI_EDIT_TOP};
+    static const editor_binding bottom = {UI_ACTION_BOTTOM, NULL, UI_EDIT_BOTTOM};
     const char *name = key->function ? keyname(key->code) : NULL;
     if (name && strcmp(name, "kHOM5") == 0)
         return &top;
     if (name && strcmp(name, "kEND5") == 0)
         return &bottom;
+    const ui_binding *b = ui_keymap_lookup(&app->keymap, UI_CONTEXT_EDITOR, key);
+    for (size_t i = 0; b && i < sizeof ACTIONS / sizeof ACTIONS[0]; i++)
+        if (ACTIONS[i].action == b->action)
+            return &ACTIONS[i];
     return NULL;
 }
 
@@ -211,9 +194,9 @@ unsigned ui_editor_key(ui_app *app, const ui_key *key)
         return UI_KEY_UNHANDLED;
     if (e->saving)
         return UI_KEY_UNHANDLED; /* the save path (and its conflict view) has the edit */
-    const key_binding *binding = binding_of(key);
-    if (binding && binding->action)
-        return binding->action(app, e);
+    const editor_binding *binding = binding_of(app, key);
+    if (binding && binding->run)
+        return binding->run(app, e);
     if (binding)
         return moved(e, binding->motion);
     if (!key->function)

@@ -4,15 +4,18 @@
 
 kv upsert alpha '{"a": 1}' >/dev/null
 kv upsert beta '{"b": 2}' >/dev/null
+kv upsert gamma 'hello' --format utf8 >/dev/null
 mkdir -p "$XDG_CONFIG_HOME/kvtui"
 cat >"$XDG_CONFIG_HOME/kvtui/keys" <<'KEYS'
 # my bindings
 bind keys J move-down
 bind keys T touch %k --ttl 500
+bind editor C-w save
+bind editor C-s none
 KEYS
 
 start_tui
-wait_for "scanned 2 keys"
+wait_for "scanned 3 keys"
 keys ?
 check "the help lists bindings from the key map" wait_for "move-down"
 check "the help shows a user's command binding" wait_for "touch %k --ttl 500"
@@ -22,6 +25,14 @@ check "a user's key moves the selection" wait_for '"b": 2'
 keys T
 check "a user's command binding runs with the selected key" wait_for "touch beta: OK"
 check "the store has the new TTL" bash -c "'$KVTUI' -s 'file:$STORE' --json get beta | grep -qv '\"expiry\":0,'"
+
+# The editor's keys are in the key map too: C-w saves, C-s is unbound (so it is not typed).
+keys J Enter
+wait_for "hello"
+keys e; literal "X"; keys C-s C-w
+check "a remapped editor key saves" wait_for "saved gamma"
+check "the store has the edit" bash -c "'$KVTUI' -s 'file:$STORE' get gamma | grep -qx 'Xhello'"
+keys Escape
 keys q
 wait_for "KVTUI-EXITED-0"
 
