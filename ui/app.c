@@ -72,10 +72,27 @@ bool ui_app_refuse_if_read_only(ui_app *app, const char *what)
     return true;
 }
 
+/* The connection state as the replies show it: a network failure marks it lost, the next reply
+ * from the store marks it back. */
+void ui_app_note_connection(ui_app *app, kv_status status)
+{
+    bool lost = status == KV_ERR_NETWORK || status == KV_ERR_TIMEOUT;
+    if (lost == app->connection_lost)
+        return;
+    app->connection_lost = lost;
+    if (lost)
+        ui_status_log(app, UI_LOG_ERROR, "connection to %s lost: %s (retrying)", app->store,
+                      kv_status_name(status));
+    else
+        ui_status_log(app, UI_LOG_OK, "connection to %s restored", app->store);
+    app->dirty |= UI_REDRAW_BAR;
+}
+
 static void handle_result(ui_app *app, kv_event *event)
 {
     pending_request *pending = event->user;
     log_result(app, &event->result);
+    ui_app_note_connection(app, event->result.status);
     if (event->result.status == KV_OK && event->result.op != KV_OP_GET &&
         event->result.op != KV_OP_LOCK && event->result.op != KV_OP_UNLOCK)
         ui_keys_recheck(app, event->result.key, event->result.key_len);
@@ -126,6 +143,8 @@ static void draw_title(ui_app *app)
     snprintf(info, sizeof info, "  %s  %zu keys%s", kv_client_backend_name(app->client),
              app->keys.nsorted, app->scanning ? " (scanning)" : "");
     used += ui_draw_plain(stdscr, info, cols - used, UI_STYLE_TITLE);
+    if (app->connection_lost)
+        used += ui_draw_plain(stdscr, "  DISCONNECTED", cols - used, UI_STYLE_BADGE);
     if (app->read_only && cols - used > 12) {
         move(0, cols - 11);
         ui_draw_plain(stdscr, " READ-ONLY ", 11, UI_STYLE_BADGE);

@@ -82,6 +82,7 @@ struct ui_app {
     bool changes_in_flight;
     int64_t last_recheck;
 
+    bool connection_lost; /* the last store reply was NetworkError or TimeoutError */
     ui_document doc;
     struct ui_edit_session *edit; /* a save in conflict, shown by the document pane */
     ui_log log;
@@ -97,6 +98,9 @@ uint64_t ui_app_submit(ui_app *app, kv_request *request, ui_result_fn done, void
 void ui_status_log(ui_app *app, ui_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void ui_app_mark_dirty(ui_app *app, unsigned what);
+/* Every reply tells the connection state: NetworkError/TimeoutError mark it lost (a badge and a
+ * log line), the next other reply marks it restored. */
+void ui_app_note_connection(ui_app *app, kv_status status);
 /* Read KEY and show it in the document pane. */
 void ui_app_open_document(ui_app *app, const char *key, size_t key_len);
 /* Open the prompt line; DONE runs on Enter (or Escape, with NULL). */

@@ -67,6 +67,8 @@ static void on_keys(ui_app *app, const kv_event *event, stream_tag *tag)
 
 static void on_done(ui_app *app, const kv_event *event, stream_tag *tag)
 {
+    if (event->status != KV_ERR_CANCELLED && event->status != KV_ERR_NOT_SUPPORTED)
+        ui_app_note_connection(app, event->status);
     if (tag->kind == STREAM_SCAN) {
         app->scanning = false;
         ui_key_model_refresh(&app->keys);
@@ -77,7 +79,9 @@ static void on_done(ui_app *app, const kv_event *event, stream_tag *tag)
             ui_status_log(app, UI_LOG_ERROR, "key listing: %s: %s",
                           kv_status_name(event->status), event->message);
     } else if (tag->kind == STREAM_RECHECK) {
-        if (!tag->found && ui_key_model_remove(&app->keys, tag->key, tag->key_len))
+        /* Only a re-check the store answered may drop a key: a failed one says nothing. */
+        bool gone = !tag->found && event->status == KV_OK;
+        if (gone && ui_key_model_remove(&app->keys, tag->key, tag->key_len))
             app->dirty |= UI_REDRAW_KEYS;
         if (tag->found)
             ui_key_model_refresh(&app->keys);

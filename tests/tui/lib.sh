@@ -24,10 +24,11 @@ trap cleanup EXIT
 
 kv() { "$KVTUI" -s "file:$STORE" "$@"; }
 
-# start_tui [kvtui options...]: opens kvtui on $STORE in a 120x35 terminal.
+# start_tui [kvtui options...]: opens kvtui on $STORE (or $TUI_STORE, a connection string) in a
+# 120x35 terminal.
 start_tui() {
     tmux -L "$SOCKET" -f /dev/null new-session -d -s tui -x 120 -y 35 \
-        "$KVTUI -s file:$STORE $*; echo KVTUI-EXITED-\$?; sleep 60"
+        "$KVTUI -s '${TUI_STORE:-file:$STORE}' $*; echo KVTUI-EXITED-\$?; sleep 60"
     tmux -L "$SOCKET" set-option -g remain-on-exit on >/dev/null
 }
 
