@@ -8,6 +8,7 @@
 #include "doc_lines.h"
 #include "draw_text.h"
 #include "editor.h"
+#include "help.h"
 #include "save.h"
 #include "ttl_text.h"
 
@@ -20,6 +21,8 @@ typedef struct doc_view {
     size_t cursor;       /* the line folds act on */
     int rows;            /* body rows at the last draw */
     size_t left;         /* columns scrolled right */
+    ui_help help;        /* built from the key map on first show */
+    size_t help_top;     /* first help line shown */
 } doc_view;
 
 static doc_view the_view;
@@ -183,27 +186,41 @@ static void rebuild_if_needed(ui_app *app, doc_view *view)
                            app->doc.result.flags);
 }
 
-/* The help: every binding of the loaded key map, by context, with the action's text. */
+/* The help: per context, each action with all of its keys, scrolled by the pane's keys. */
 static void draw_help(ui_pane *pane, ui_app *app)
 {
-    int y = 0;
-    for (int c = 0; c < UI_CONTEXT_COUNT && y < pane->height; c++) {
-        wmove(pane->win, y++, 1);
-        ui_draw_plain(pane->win, ui_context_name((ui_context)c), pane->width - 2, UI_STYLE_TITLE);
-        for (size_t i = 0; i < app->keymap.count && y < pane->height; i++) {
-            const ui_binding *b = &app->keymap.items[i];
-            if (b->context != (ui_context)c || b->action == UI_ACTION_NONE)
-                continue;
-            char name[32], line[300];
-            ui_key_name(&b->key, name, sizeof name);
-            const ui_action_info *info = ui_action_get(b->action);
-            snprintf(line, sizeof line, "  %-10s %-18s %s", name,
-                     b->action == UI_ACTION_COMMAND ? b->command : info->name,
-                     b->action == UI_ACTION_COMMAND ? "" : info->help);
-            wmove(pane->win, y++, 1);
-            ui_draw_text(pane->win, line, strlen(line), pane->width - 2, UI_STYLE_NORMAL, true);
-        }
+    doc_view *view = pane->state;
+    if (!view->help.count)
+        ui_help_build(&view->help, &app->keymap);
+    size_t rows = pane->height > 0 ? (size_t)pane->height : 0;
+    size_t last_top = view->help.count > rows ? view->help.count - rows : 0;
+    if (view->help_top > last_top)
+        view->help_top = last_top; /* the end of the help stays at the pane's bottom */
+    view->rows = pane->height;
+    for (int y = 0; y < pane->height && view->help_top + (size_t)y < view->help.count; y++) {
+        const ui_help_line *line = &view->help.lines[view->help_top + (size_t)y];
+        wmove(pane->win, y, 1);
+        ui_draw_text(pane->win, line->text, strlen(line->text), pane->width - 2,
+                     line->title ? UI_STYLE_TITLE : UI_STYLE_NORMAL, true);
     }
+}
+
+/* Scroll keys move the help while it is shown. */
+static unsigned help_action(doc_view *view, ui_action action)
+{
+    size_t page = view->rows > 1 ? (size_t)view->rows - 1 : 1;
+    switch (action) {
+    case UI_ACTION_MOVE_DOWN: view->help_top++; break;
+    case UI_ACTION_MOVE_UP: view->help_top -= view->help_top > 0; break;
+    case UI_ACTION_PAGE_DOWN: view->help_top += page; break;
+    case UI_ACTION_PAGE_UP:
+        view->help_top = view->help_top > page ? view->help_top - page : 0;
+        break;
+    case UI_ACTION_TOP: view->help_top = 0; break;
+    case UI_ACTION_BOTTOM: view->help_top = view->help.count; break;
+    default: return UI_REDRAW_NONE;
+    }
+    return UI_REDRAW_DOC;
 }
 
 static void doc_draw(ui_pane *pane, ui_app *app)
@@ -287,7 +304,8 @@ static unsigned doc_action(ui_pane *pane, ui_app *app, ui_action action)
 {
     doc_view *view = pane->state;
     long page = view->rows > 1 ? view->rows - 1 : 1;
-    (void)app;
+    if (app->show_help || !app->doc.open)
+        return help_action(view, action);
     switch (action) {
     case UI_ACTION_MOVE_DOWN: move_cursor(view, 1); break;
     case UI_ACTION_MOVE_UP: move_cursor(view, -1); break;
@@ -309,8 +327,9 @@ static unsigned doc_click(ui_pane *pane, ui_app *app, int y, int x, int wheel)
 {
     (void)y;
     (void)x;
-    (void)app;
-    if (wheel)
+    if (wheel && (app->show_help || !app->doc.open))
+        help_action(pane->state, wheel > 0 ? UI_ACTION_MOVE_DOWN : UI_ACTION_MOVE_UP);
+    else if (wheel)
         move_cursor(pane->state, wheel * 3);
     return UI_REDRAW_DOC;
 }
@@ -319,6 +338,7 @@ static void doc_free(ui_pane *pane)
 {
     doc_view *view = pane->state;
     ui_doc_lines_free(&view->lines);
+    ui_help_free(&view->help);
 }
 
 static const ui_pane_ops DOC_OPS = {

@@ -1,12 +1,14 @@
 /* Fuzz target: a key map file, loaded over the default key map as a user's file is, loads or is
  * refused with "fuzz.keys:LINE: why", never crashes or leaks; a refused file leaves the map as it
- * was; every binding that loads is what a lookup of its context and key finds. */
+ * was; every binding that loads is what a lookup of its context and key finds, its key's name (as
+ * the help shows it) reads back as the same key, and a bound command splits into words again. */
 #include <ctype.h>
 #include <locale.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "command.h"
 #include "keymap.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -54,12 +56,27 @@ static bool names_a_line(const char *err, const uint8_t *data, size_t size)
     return line >= 1 && line <= lines && strncmp(end, ": ", 2) == 0 && end[2];
 }
 
+static bool splits(const char *command)
+{
+    int argc = 0;
+    char **argv = NULL;
+    size_t column;
+    char err[200];
+    kv_status status = kv_command_split(command, &argc, &argv, &column, err, sizeof err);
+    kv_command_argv_free(argv);
+    return status == KV_OK && argc > 0;
+}
+
 static void check_loaded(const ui_keymap *map)
 {
     for (size_t i = 0; i < map->count; i++) {
         const ui_binding *b = &map->items[i];
         char name[32];
+        ui_key back;
         ui_key_name(&b->key, name, sizeof name);
+        if (!ui_key_parse(name, &back) || back.code != b->key.code ||
+            back.function != b->key.function || (b->command && !splits(b->command)))
+            abort();
         if ((b->action == UI_ACTION_COMMAND) != (b->command != NULL) || !ui_action_get(b->action))
             abort();
         const ui_binding *found = ui_keymap_lookup(map, b->context, &b->key);

@@ -1,6 +1,7 @@
-/* Key maps: the built-in files parse and give DESIGN.md's keys, every action has a default key,
- * errors name file and line and change nothing, user files override key by key, lookups fall back
- * to global, key names read and print the same, command bindings keep their words. */
+/* Key maps: the built-in files parse and give DESIGN.md's keys, every action
+ * has a default key, errors name file and line and change nothing, user files
+ * override key by key, lookups fall back to global, key names read and print
+ * the same, command bindings keep their words. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -131,7 +132,8 @@ static void key_names_round_trip(void **state)
     assert_false(ui_key_parse("", &key));
 }
 
-/* The binding a user gets for KEY (a key name) in CONTEXT, as the loop would look it up. */
+/* The binding a user gets for KEY (a key name) in CONTEXT, as the loop would
+ * look it up. */
 static const char *action_for(const ui_keymap *map, ui_context context, const char *key)
 {
     ui_key k;
@@ -186,6 +188,9 @@ static void design_section_7_defaults(void **state)
         {UI_CONTEXT_CONFLICT, "t", "take-theirs"},
         {UI_CONTEXT_CONFLICT, "m", "merge"},
         {UI_CONTEXT_CONFLICT, "e", "keep-editing"},
+        {UI_CONTEXT_EDITOR, "C-s", "save"},
+        {UI_CONTEXT_EDITOR, "Escape", "leave"},
+        {UI_CONTEXT_EDITOR, "q", "(unbound)"}, /* typed: global keys do not apply in the editor */
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         expect_action(&map, want[i].context, want[i].key, want[i].action);
@@ -231,7 +236,8 @@ static void action_table_names_each_action_once(void **state)
     assert_int_equal(ui_context_lookup("editr"), UI_CONTEXT_COUNT);
 }
 
-/* Every key the built-in maps bind is shown in the help under a name that reads back as it. */
+/* Every key the built-in maps bind is shown in the help under a name that reads
+ * back as it. */
 static void bound_key_names_read_back(void **state)
 {
     (void)state;
@@ -345,6 +351,75 @@ static void command_bindings_keep_their_words(void **state)
     ui_keymap_free(&map);
 }
 
+static void control_key_names_read_back(void **state)
+{
+    (void)state;
+    for (int code = 0; code < 0x20; code++) {
+        ui_key key = {.code = code}, back;
+        char name[32];
+        ui_key_name(&key, name, sizeof name);
+        if (!ui_key_parse(name, &back) || back.code != code)
+            fail_msg("control code %d is named '%s', which does not read back", code, name);
+    }
+    static const struct {
+        const char *name;
+        int code;
+    } spellings[] = {{"C-_", 0x1f}, {"C-Space", 0}, {"C-@", 0}, {"C-\\", 0x1c},
+                     {"C-]", 0x1d}, {"C-[", 27},    {"C-a", 1}};
+    for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++) {
+        ui_key key;
+        assert_true(ui_key_parse(spellings[i].name, &key));
+        assert_int_equal(key.code, spellings[i].code);
+    }
+    ui_key key;
+    assert_false(ui_key_parse("C-S", &key));
+    assert_false(ui_key_parse("C-1", &key));
+}
+
+/* The command a binding stores, split again, is the words the user wrote. */
+static void assert_command_words(const char *line, const char *const *words, int count)
+{
+    ui_keymap map = {0};
+    char err[300];
+    assert_int_equal(ui_keymap_parse(&map, line, strlen(line), "a", err, sizeof err), KV_OK);
+    int argc = 0;
+    char **argv = NULL;
+    size_t column;
+    if (kv_command_split(map.items[0].command, &argc, &argv, &column, err, sizeof err) != KV_OK)
+        fail_msg("'%s' does not split: %s", map.items[0].command, err);
+    assert_int_equal(argc, count);
+    for (int i = 0; i < count; i++)
+        assert_string_equal(argv[i], words[i]);
+    kv_command_argv_free(argv);
+    ui_keymap_free(&map);
+}
+
+static void command_bindings_survive_quotes(void **state)
+{
+    (void)state;
+    static const char *const apostrophe[] = {"upsert", "%k", "it's a \"test\""};
+    assert_command_words("bind x upsert %k \"it's a \\\"test\\\"\"\n", apostrophe, 3);
+    static const char *const hash[] = {"append", "%k", "#1 \\ ", ""};
+    assert_command_words("bind x append %k '#1 \\ ' ''\n", hash, 4);
+    /* %k stays outside the quotes: the loop quotes the selected key itself. */
+    ui_keymap map = {0};
+    char err[300];
+    const char *line = "bind x upsert \"pre %k post\" v\n";
+    assert_int_equal(ui_keymap_parse(&map, line, strlen(line), "a", err, sizeof err), KV_OK);
+    assert_string_equal(map.items[0].command, "upsert 'pre '%k' post' v");
+    ui_keymap_free(&map);
+}
+
+static void overlong_lines_and_missing_keys_are_errors(void **state)
+{
+    (void)state;
+    char text[1200];
+    snprintf(text, sizeof text, "bind q quit\nbind x upsert %%k '%01100d'\n", 0);
+    assert_error(text, "my.keys:2: line longer than 1023 bytes");
+    assert_error("bind keys q\n", "my.keys:1: bind needs a key and an action");
+    assert_error("bind keys\n", "my.keys:1: bind needs a key and an action");
+}
+
 int main(void)
 {
     setlocale(LC_ALL, "C.UTF-8");
@@ -363,6 +438,9 @@ int main(void)
         cmocka_unit_test(a_refused_file_keeps_the_loaded_map),
         cmocka_unit_test(same_key_spelled_twice_is_a_duplicate),
         cmocka_unit_test(command_bindings_keep_their_words),
+        cmocka_unit_test(control_key_names_read_back),
+        cmocka_unit_test(command_bindings_survive_quotes),
+        cmocka_unit_test(overlong_lines_and_missing_keys_are_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
