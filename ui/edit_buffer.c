@@ -55,13 +55,10 @@ static void free_line(edit_line *line)
         free(line->text);
 }
 
-ui_edit_buffer *ui_edit_buffer_new(const char *text, size_t len, ui_edit_columns_fn columns)
+/* Point one line per '\n' of B->loaded into it (lines not owned, so nothing is copied). */
+static void index_loaded(ui_edit_buffer *b)
 {
-    ui_edit_buffer *b = checked(calloc(1, sizeof *b));
-    b->loaded = checked(malloc(len + 1));
-    memcpy(b->loaded, text, len);
-    b->loaded[len] = '\0';
-    size_t count = 1;
+    size_t len = b->loaded_len, count = 1;
     for (const char *p = b->loaded; (p = memchr(p, '\n', len - (size_t)(p - b->loaded))); p++)
         count++;
     b->lines = checked(calloc(count, sizeof *b->lines));
@@ -73,6 +70,18 @@ ui_edit_buffer *ui_edit_buffer_new(const char *text, size_t len, ui_edit_columns
         b->lines[i].len = (size_t)((nl ? nl : end) - start);
         start = nl ? nl + 1 : end;
     }
+    b->total = len;
+}
+
+ui_edit_buffer *ui_edit_buffer_new(const char *text, size_t len, ui_edit_columns_fn columns)
+{
+    ui_edit_buffer *b = checked(calloc(1, sizeof *b));
+    b->loaded = checked(malloc(len + 1));
+    if (len)
+        memcpy(b->loaded, text, len);
+    b->loaded[len] = '\0';
+    b->loaded_len = len;
+    index_loaded(b);
     b->goal = NO_GOAL;
     b->columns = columns;
     return b;
@@ -138,6 +147,7 @@ edit_pos ui__edit_end_of(edit_pos at, const char *text, size_t len)
 edit_pos ui__edit_raw_insert(ui_edit_buffer *b, edit_pos at, const char *text, size_t len)
 {
     edit_line *line = &b->lines[at.line];
+    b->total += len;
     const char *nl = memchr(text, '\n', len);
     if (!nl) {
         make_room(line, len);
@@ -181,6 +191,7 @@ void ui__edit_raw_delete(ui_edit_buffer *b, edit_pos from, edit_pos to, char **t
     *p = '\0';
     *text = out;
     *len = total;
+    b->total -= total;
     edit_line *first = &b->lines[from.line], *last = &b->lines[to.line];
     make_room(first, 0);
     if (first == last) {
@@ -207,4 +218,57 @@ size_t ui__edit_char_length(const char *text, size_t avail)
         if (((unsigned char)text[i] & 0xc0) != 0x80)
             return 1;
     return n;
+}
+
+unsigned ui__edit_code_point(const char *text, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    if (n == 1)
+        return u[0] < 0x80 ? u[0] : 0xdc00u + u[0];
+    unsigned cp = u[0] & (0xffu >> (n + 1));
+    for (size_t i = 1; i < n; i++)
+        cp = cp << 6 | (u[i] & 0x3fu);
+    return cp;
+}
+
+/* Whether line I, which starts at byte AT of the loaded text, still reads as it did there: an
+ * unedited line still points at it, so only edited lines are compared byte by byte. */
+static bool line_as_loaded(const ui_edit_buffer *b, size_t i, size_t at)
+{
+    const edit_line *line = &b->lines[i];
+    bool last = i + 1 == b->count;
+    if (at + line->len + (last ? 0 : 1) > b->loaded_len)
+        return false;
+    if (!last && b->loaded[at + line->len] != '\n')
+        return false;
+    return line->text == b->loaded + at || memcmp(line->text, b->loaded + at, line->len) == 0;
+}
+
+bool ui_edit_buffer_modified(const ui_edit_buffer *b)
+{
+    if (b->total != b->loaded_len)
+        return true;
+    size_t at = 0;
+    for (size_t i = 0; i < b->count; i++) {
+        if (!line_as_loaded(b, i, at))
+            return true;
+        at += b->lines[i].len + 1;
+    }
+    return false;
+}
+
+/* The text now becomes the loaded text: lines point into a fresh copy (edited lines are freed),
+ * so "modified" compares with it and memory of edited lines is given back. */
+void ui_edit_buffer_mark_saved(ui_edit_buffer *b)
+{
+    size_t len;
+    char *text = ui_edit_buffer_text(b, &len);
+    for (size_t i = 0; i < b->count; i++)
+        free_line(&b->lines[i]);
+    free(b->lines);
+    free(b->loaded);
+    b->loaded = text;
+    b->loaded_len = len;
+    index_loaded(b);
+    b->grouping = false;
 }

@@ -1,6 +1,7 @@
-/* The edit buffer's cursor: moving by character, by line at a kept display column, by page;
- * offsets; search with wrap-around (see edit_buffer.h). */
+/* The edit buffer's cursor: moving by character, by word, by line at a kept display column, by
+ * page; offsets and 1-based positions (see edit_buffer.h). Search is edit_buffer_search.c. */
 #include <string.h>
+#include <wchar.h>
 
 #include "edit_buffer_internal.h"
 
@@ -23,14 +24,32 @@ size_t ui__edit_previous_char(const edit_line *line, size_t column)
                : column - 1;
 }
 
+/* The start of the character holding byte COLUMN (COLUMN itself unless it is inside one). */
+static size_t char_start(const edit_line *line, size_t column)
+{
+    for (size_t back = 1; back <= 3 && back <= column && column < line->len; back++) {
+        size_t start = column - back;
+        if (ui__edit_char_length(line->text + start, line->len - start) > back)
+            return start;
+    }
+    return column;
+}
+
+/* wcwidth of each character; what has no width (control, unassigned, not UTF-8) counts 1. */
+static size_t locale_width(const char *text, size_t len)
+{
+    size_t columns = 0;
+    for (size_t i = 0, n; i < len; i += n) {
+        n = ui__edit_char_length(text + i, len - i);
+        int w = wcwidth((wchar_t)ui__edit_code_point(text + i, n));
+        columns += w < 0 ? 1 : (size_t)w;
+    }
+    return columns;
+}
+
 static size_t width_of(const ui_edit_buffer *b, const char *text, size_t len)
 {
-    if (b->columns)
-        return (size_t)b->columns(text, len);
-    size_t chars = 0;
-    for (size_t i = 0; i < len; i += ui__edit_char_length(text + i, len - i))
-        chars++;
-    return chars;
+    return b->columns ? (size_t)b->columns(text, len) : locale_width(text, len);
 }
 
 /* The byte column on LINE whose display column is the last one not past GOAL. */
@@ -59,29 +78,75 @@ static void vertical(ui_edit_buffer *b, long delta)
     b->cursor.column = column_at(b, &b->lines[b->cursor.line], b->goal);
 }
 
+/* One character left of P, to the end of the line above at a line start; false at the start. */
+static bool step_left(const ui_edit_buffer *b, edit_pos *p)
+{
+    if (p->column > 0)
+        p->column = ui__edit_previous_char(&b->lines[p->line], p->column);
+    else if (p->line > 0)
+        *p = (edit_pos){p->line - 1, b->lines[p->line - 1].len};
+    else
+        return false;
+    return true;
+}
+
+static bool step_right(const ui_edit_buffer *b, edit_pos *p)
+{
+    const edit_line *line = &b->lines[p->line];
+    if (p->column < line->len)
+        p->column += ui__edit_char_length(line->text + p->column, line->len - p->column);
+    else if (p->line + 1 < b->count)
+        *p = (edit_pos){p->line + 1, 0};
+    else
+        return false;
+    return true;
+}
+
+static bool is_word_byte(unsigned char c)
+{
+    return c >= 0x80 || c == '_' || (c >= '0' && c <= '9') ||
+           ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+}
+
+/* Whether the character just right (RIGHT) or left of P is part of a word; a line end is not. */
+static bool word_beside(const ui_edit_buffer *b, edit_pos p, bool right)
+{
+    const edit_line *line = &b->lines[p.line];
+    if (right)
+        return p.column < line->len && is_word_byte((unsigned char)line->text[p.column]);
+    return p.column > 0 &&
+           is_word_byte((unsigned char)line->text[ui__edit_previous_char(line, p.column)]);
+}
+
+/* Past the gap before the next word, then past the word (like Emacs' M-f / M-b). */
+static void by_word(ui_edit_buffer *b, bool right)
+{
+    edit_pos p = b->cursor;
+    bool (*step)(const ui_edit_buffer *, edit_pos *) = right ? step_right : step_left;
+    while (!word_beside(b, p, right) && step(b, &p)) {
+    }
+    while (word_beside(b, p, right) && step(b, &p)) {
+    }
+    b->cursor = p;
+}
+
 static void horizontal(ui_edit_buffer *b, ui_edit_motion motion)
 {
     edit_pos *c = &b->cursor;
-    const edit_line *line = &b->lines[c->line];
-    if (motion == UI_EDIT_LEFT && c->column > 0) {
-        c->column = ui__edit_previous_char(line, c->column);
-    } else if (motion == UI_EDIT_LEFT && c->line > 0) {
-        c->line--;
+    if (motion == UI_EDIT_LEFT)
+        step_left(b, c);
+    else if (motion == UI_EDIT_RIGHT)
+        step_right(b, c);
+    else if (motion == UI_EDIT_WORD_LEFT || motion == UI_EDIT_WORD_RIGHT)
+        by_word(b, motion == UI_EDIT_WORD_RIGHT);
+    else if (motion == UI_EDIT_HOME)
+        c->column = 0;
+    else if (motion == UI_EDIT_END)
         c->column = b->lines[c->line].len;
-    } else if (motion == UI_EDIT_RIGHT && c->column < line->len) {
-        c->column += ui__edit_char_length(line->text + c->column, line->len - c->column);
-    } else if (motion == UI_EDIT_RIGHT && c->line + 1 < b->count) {
-        c->line++;
-        c->column = 0;
-    } else if (motion == UI_EDIT_HOME) {
-        c->column = 0;
-    } else if (motion == UI_EDIT_END) {
-        c->column = line->len;
-    } else if (motion == UI_EDIT_TOP) {
+    else if (motion == UI_EDIT_TOP)
         *c = (edit_pos){0, 0};
-    } else if (motion == UI_EDIT_BOTTOM) {
+    else if (motion == UI_EDIT_BOTTOM)
         *c = (edit_pos){b->count - 1, b->lines[b->count - 1].len};
-    }
     b->goal = NO_GOAL;
 }
 
@@ -101,14 +166,15 @@ void ui_edit_buffer_goto(ui_edit_buffer *b, size_t line, size_t column)
 {
     line = line < b->count ? line : b->count - 1;
     const edit_line *l = &b->lines[line];
-    column = column < l->len ? column : l->len;
-    for (int steps = 0; column > 0 && column < l->len && steps < 3 &&
-                        ((unsigned char)l->text[column] & 0xc0) == 0x80;
-         steps++)
-        column--;
+    column = column < l->len ? char_start(l, column) : l->len;
     b->cursor = (edit_pos){line, column};
     b->goal = NO_GOAL;
     b->grouping = false;
+}
+
+void ui_edit_buffer_goto_reported(ui_edit_buffer *b, size_t line, size_t column)
+{
+    ui_edit_buffer_goto(b, line > 0 ? line - 1 : 0, column > 0 ? column - 1 : 0);
 }
 
 size_t ui_edit_buffer_cursor_offset(const ui_edit_buffer *b)
@@ -127,35 +193,4 @@ void ui_edit_buffer_set_cursor_offset(ui_edit_buffer *b, size_t offset)
         line++;
     }
     ui_edit_buffer_goto(b, line, offset);
-}
-
-/* The first match in line I at or after byte FROM (and starting before UNTIL), or -1. */
-static long find_in_line(const ui_edit_buffer *b, size_t i, size_t from, size_t until,
-                         const char *needle, size_t len)
-{
-    const edit_line *line = &b->lines[i];
-    if (from > line->len)
-        return -1;
-    const char *hit = memmem(line->text + from, line->len - from, needle, len);
-    if (!hit || (size_t)(hit - line->text) >= until)
-        return -1;
-    return hit - line->text;
-}
-
-bool ui_edit_buffer_find(ui_edit_buffer *b, const char *needle, size_t len)
-{
-    if (len == 0 || memchr(needle, '\n', len))
-        return false;
-    size_t start = b->cursor.line;
-    for (size_t k = 0; k <= b->count; k++) {
-        size_t i = (start + k) % b->count;
-        size_t from = k == 0 ? b->cursor.column + 1 : 0;
-        size_t until = k == b->count ? b->cursor.column + 1 : SIZE_MAX;
-        long hit = find_in_line(b, i, from, until, needle, len);
-        if (hit >= 0) {
-            ui_edit_buffer_goto(b, i, (size_t)hit);
-            return true;
-        }
-    }
-    return false;
 }

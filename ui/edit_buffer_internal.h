@@ -32,7 +32,9 @@ typedef struct edit_op {
 } edit_op;
 
 struct ui_edit_buffer {
-    char *loaded; /* the text as loaded: unedited lines point into it */
+    char *loaded; /* the text as loaded or last saved: unedited lines point into it */
+    size_t loaded_len;
+    size_t total; /* the length of the text now */
     edit_line *lines;
     size_t count, cap;
     edit_pos cursor;
@@ -41,7 +43,6 @@ struct ui_edit_buffer {
     edit_op *ops;
     size_t nops, ops_cap;
     size_t done;   /* ops[0..done) are applied, the rest can be redone */
-    size_t saved;  /* DONE when the text was last saved; SIZE_MAX when unreachable */
     bool grouping; /* the next keystroke may join the last undo step */
 };
 
@@ -53,6 +54,10 @@ void ui__edit_raw_delete(ui_edit_buffer *b, edit_pos from, edit_pos to, char **t
 edit_pos ui__edit_end_of(edit_pos at, const char *text, size_t len);
 /* The byte length of the UTF-8 character at TEXT (1 for a byte that starts none). */
 size_t ui__edit_char_length(const char *text, size_t avail);
+
+/* The code point of the N-byte character at TEXT (N from ui__edit_char_length); a byte that
+ * starts no character gives 0xDC00 + the byte, which no locale gives a case or a width. */
+unsigned ui__edit_code_point(const char *text, size_t n);
 
 /* The start of the character before COLUMN (a stray byte is a character of its own). */
 size_t ui__edit_previous_char(const edit_line *line, size_t column);

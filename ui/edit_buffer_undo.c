@@ -20,14 +20,12 @@ static void make_op_room(edit_op *op, size_t extra)
         abort();
 }
 
-/* A new step: whatever could be redone is gone; a saved state there becomes unreachable. */
+/* A new step: whatever could be redone is gone. */
 static edit_op *push_op(ui_edit_buffer *b, bool insert, edit_pos at, const char *text, size_t len)
 {
     for (size_t i = b->done; i < b->nops; i++)
         free(b->ops[i].text);
     b->nops = b->done;
-    if (b->saved != SIZE_MAX && b->saved > b->done)
-        b->saved = SIZE_MAX;
     if (b->nops == b->ops_cap) {
         b->ops_cap = b->ops_cap ? b->ops_cap * 2 : 64;
         b->ops = realloc(b->ops, b->ops_cap * sizeof *b->ops);
@@ -45,23 +43,24 @@ static edit_op *push_op(ui_edit_buffer *b, bool insert, edit_pos at, const char 
     return op;
 }
 
-/* The last step, when the next keystroke may join it (never across a saved state). */
+/* The last step, when the next keystroke may join it (a save clears GROUPING too). */
 static edit_op *joinable(ui_edit_buffer *b)
 {
-    if (!b->grouping || b->done == 0 || b->done != b->nops || b->saved == b->done)
+    if (!b->grouping || b->done == 0 || b->done != b->nops)
         return NULL;
     return &b->ops[b->done - 1];
 }
 
+/* Only one typed character joins a run: a newline, a paste or an indent is a step of its own. */
 void ui_edit_buffer_insert(ui_edit_buffer *b, const char *text, size_t len)
 {
     if (len == 0)
         return;
     edit_pos at = b->cursor;
     edit_pos end = ui__edit_raw_insert(b, at, text, len);
-    bool one_line = !memchr(text, '\n', len);
+    bool typed = text[0] != '\n' && ui__edit_char_length(text, len) == len;
     edit_op *top = joinable(b);
-    if (top && top->insert && one_line && same_pos(top->after, at)) {
+    if (top && top->insert && typed && same_pos(top->after, at)) {
         make_op_room(top, len);
         memcpy(top->text + top->len, text, len);
         top->len += len;
@@ -72,7 +71,7 @@ void ui_edit_buffer_insert(ui_edit_buffer *b, const char *text, size_t len)
     top->after = end;
     b->cursor = end;
     b->goal = NO_GOAL;
-    b->grouping = one_line;
+    b->grouping = typed;
 }
 
 /* Record the deletion of TEXT at FROM, made with the cursor at CURSOR. */
@@ -133,6 +132,36 @@ bool ui_edit_buffer_delete(ui_edit_buffer *b)
     return true;
 }
 
+/* What delete-line removes for the cursor's line: the line and its newline, or for the last
+ * line the newline before it; false when the text is empty. */
+static bool line_span(const ui_edit_buffer *b, edit_pos *from, edit_pos *to)
+{
+    size_t line = b->cursor.line;
+    *from = (edit_pos){line, 0};
+    *to = (edit_pos){line, b->lines[line].len};
+    if (line + 1 < b->count)
+        *to = (edit_pos){line + 1, 0};
+    else if (line > 0)
+        *from = (edit_pos){line - 1, b->lines[line - 1].len};
+    return from->line != to->line || from->column != to->column;
+}
+
+bool ui_edit_buffer_delete_line(ui_edit_buffer *b)
+{
+    edit_pos from, to, cursor = b->cursor;
+    if (!line_span(b, &from, &to))
+        return false;
+    char *text;
+    size_t len;
+    ui__edit_raw_delete(b, from, to, &text, &len);
+    b->grouping = false;
+    record_delete(b, from, cursor, text, len);
+    b->cursor = (edit_pos){from.line, 0};
+    b->ops[b->done - 1].after = b->cursor;
+    b->grouping = false;
+    return true;
+}
+
 static void apply(ui_edit_buffer *b, const edit_op *op, bool forward)
 {
     if (op->insert == forward) {
@@ -162,15 +191,4 @@ bool ui_edit_buffer_redo(ui_edit_buffer *b)
         return false;
     apply(b, &b->ops[b->done++], true);
     return true;
-}
-
-bool ui_edit_buffer_modified(const ui_edit_buffer *b)
-{
-    return b->done != b->saved;
-}
-
-void ui_edit_buffer_mark_saved(ui_edit_buffer *b)
-{
-    b->saved = b->done;
-    b->grouping = false;
 }

@@ -9,8 +9,9 @@
 
 typedef struct merge_state {
     cJSON *base, *mine, *theirs;
-    unsigned indent; /* 0: mine was compact */
-    char *unchanged; /* when one side did not change at all: the other's exact text */
+    unsigned indent;    /* 0: mine was compact */
+    bool final_newline; /* mine ends with a newline: so does the result */
+    char *unchanged;    /* when one side did not change at all: the other's exact text */
     size_t unchanged_len;
 } merge_state;
 
@@ -27,11 +28,6 @@ static void *checked(void *p)
     if (!p)
         abort();
     return p;
-}
-
-static bool same(const cJSON *a, const cJSON *b)
-{
-    return (!a || !b) ? a == b : cJSON_Compare(a, b, true);
 }
 
 static cJSON *copy_of(const cJSON *item)
@@ -102,32 +98,39 @@ static void merge_member(merge_run *run, cJSON *out, const char *key, const cJSO
         cJSON_AddItemToObject(out, key, merged);
 }
 
-/* Members in mine's order, then the ones only theirs has, in theirs' order. */
+/* Members in mine's order, then the ones only theirs has, in theirs' order (a name given twice
+ * counts once, the first, as cJSON reads it). */
 static cJSON *merge_object(merge_run *run, const cJSON *base, const cJSON *mine,
                            const cJSON *theirs)
 {
     cJSON *out = checked(cJSON_CreateObject());
+    ui_merge_index *in_base = ui__merge_index(base), *in_mine = ui__merge_index(mine),
+                   *in_theirs = ui__merge_index(theirs);
     const cJSON *item;
     cJSON_ArrayForEach(item, mine)
     {
-        merge_member(run, out, item->string, cJSON_GetObjectItemCaseSensitive(base, item->string),
-                     item, cJSON_GetObjectItemCaseSensitive(theirs, item->string));
+        if (ui__merge_find(in_mine, item->string) == item)
+            merge_member(run, out, item->string, ui__merge_find(in_base, item->string), item,
+                         ui__merge_find(in_theirs, item->string));
     }
     cJSON_ArrayForEach(item, theirs)
     {
-        if (!cJSON_GetObjectItemCaseSensitive(mine, item->string))
-            merge_member(run, out, item->string,
-                         cJSON_GetObjectItemCaseSensitive(base, item->string), NULL, item);
+        if (!ui__merge_find(in_mine, item->string) &&
+            ui__merge_find(in_theirs, item->string) == item)
+            merge_member(run, out, item->string, ui__merge_find(in_base, item->string), NULL, item);
     }
+    ui__merge_index_free(in_base);
+    ui__merge_index_free(in_mine);
+    ui__merge_index_free(in_theirs);
     return out;
 }
 
 /* The merged value (NULL: the member is gone). */
 static cJSON *merge_value(merge_run *run, const cJSON *base, const cJSON *mine, const cJSON *theirs)
 {
-    if (same(mine, theirs) || same(theirs, base))
+    if (ui__merge_same(mine, theirs) || ui__merge_same(theirs, base))
         return copy_of(mine);
-    if (same(mine, base)) {
+    if (ui__merge_same(mine, base)) {
         if (run->listing)
             run->merge->merged++;
         return copy_of(theirs);
@@ -207,6 +210,7 @@ kv_status ui_merge3(const char *base, size_t base_len, const char *mine, size_t 
         return status;
     }
     state->indent = indent_of(mine, mine_len);
+    state->final_newline = mine_len > 0 && mine[mine_len - 1] == '\n';
     note_unchanged(state, base, base_len, mine, mine_len, theirs, theirs_len);
     cJSON_Delete(run_merge(merge, true));
     return KV_OK;
@@ -229,6 +233,11 @@ kv_status ui_merge_result(const ui_merge *merge, char **text, size_t *len, char 
     cJSON *result = run_merge((ui_merge *)merge, false);
     *text = ui__merge_print(result, state->indent, len);
     cJSON_Delete(result);
+    if (state->final_newline && (*len == 0 || (*text)[*len - 1] != '\n')) {
+        *text = checked(realloc(*text, *len + 2));
+        (*text)[(*len)++] = '\n';
+        (*text)[*len] = '\0';
+    }
     return KV_OK;
 }
 

@@ -4,8 +4,10 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -159,6 +161,198 @@ static void invalid_json_names_the_side(void **state)
     assert_non_null(strstr(errbuf, "mine: invalid JSON at line 1, column"));
 }
 
+static void pick_all(ui_merge *merge, ui_merge_pick pick)
+{
+    for (size_t i = 0; i < merge->nclashes; i++)
+        merge->clashes[i].pick = pick;
+}
+
+static void the_same_change_on_both_sides_is_no_clash(void **state)
+{
+    /* Both set a to 2, both removed c, theirs only reordered (not a change). */
+    ui_merge m = merge_of("{\"a\":1,\"b\":{\"x\":1,\"y\":2},\"c\":3}",
+                          "{\"a\":2,\"b\":{\"x\":1,\"y\":2}}", "{\"b\":{\"y\":2,\"x\":1},\"a\":2}");
+    assert_int_equal(m.nclashes, 0);
+    assert_result(&m, "{\"a\":2,\"b\":{\"x\":1,\"y\":2}}");
+    ui_merge_free(&m);
+}
+
+static void theirs_deleting_what_mine_changed_is_a_clash(void **state)
+{
+    ui_merge m = merge_of("{\"keep\":1,\"addr\":{\"city\":\"Oslo\",\"zip\":1}}",
+                          "{\"keep\":1,\"addr\":{\"city\":\"Bergen\",\"zip\":1}}", "{\"keep\":2}");
+    assert_int_equal(m.nclashes, 1);
+    assert_string_equal(m.clashes[0].path, "/addr");
+    assert_string_equal(m.clashes[0].base, "{\"city\":\"Oslo\",\"zip\":1}");
+    assert_string_equal(m.clashes[0].mine, "{\"city\":\"Bergen\",\"zip\":1}");
+    assert_null(m.clashes[0].theirs);
+    m.clashes[0].pick = UI_MERGE_THEIRS;
+    assert_result(&m, "{\"keep\":2}");
+    m.clashes[0].pick = UI_MERGE_MINE;
+    assert_result(&m, "{\"keep\":2,\"addr\":{\"city\":\"Bergen\",\"zip\":1}}");
+    ui_merge_free(&m);
+}
+
+/* Objects both sides added merge member by member: the clash is deep, with no base. */
+static void objects_added_on_both_sides_merge_inside(void **state)
+{
+    ui_merge m = merge_of("{}", "{\"o\":{\"a\":1,\"same\":true}}",
+                          "{\"o\":{\"b\":2,\"same\":true,\"a\":9}}");
+    assert_int_equal(m.nclashes, 1);
+    assert_string_equal(m.clashes[0].path, "/o/a");
+    assert_null(m.clashes[0].base);
+    assert_string_equal(m.clashes[0].theirs, "9");
+    m.clashes[0].pick = UI_MERGE_THEIRS;
+    assert_result(&m, "{\"o\":{\"a\":9,\"same\":true,\"b\":2}}");
+    ui_merge_free(&m);
+}
+
+static void a_change_of_type_is_a_whole_value(void **state)
+{
+    ui_merge m = merge_of("{\"v\":{\"a\":1}}", "{\"v\":{\"a\":2}}", "{\"v\":[1]}");
+    assert_int_equal(m.nclashes, 1);
+    assert_string_equal(m.clashes[0].path, "/v");
+    assert_string_equal(m.clashes[0].mine, "{\"a\":2}");
+    assert_string_equal(m.clashes[0].theirs, "[1]");
+    ui_merge_free(&m);
+    m = merge_of("\"s\"", "\"s\"", "42"); /* a scalar root only theirs changed */
+    assert_int_equal(m.nclashes, 0);
+    assert_result(&m, "42");
+    ui_merge_free(&m);
+}
+
+/* Arrays changed on both sides are one clash even when the changes touch other elements. */
+static void arrays_changed_on_both_sides_clash_whole(void **state)
+{
+    ui_merge m = merge_of("{\"l\":[{\"a\":1},{\"b\":1}]}", "{\"l\":[{\"a\":2},{\"b\":1}]}",
+                          "{\"l\":[{\"a\":1},{\"b\":2}]}");
+    assert_int_equal(m.nclashes, 1);
+    assert_string_equal(m.clashes[0].path, "/l");
+    assert_string_equal(m.clashes[0].mine, "[{\"a\":2},{\"b\":1}]");
+    m.clashes[0].pick = UI_MERGE_MINE;
+    assert_result(&m, "{\"l\":[{\"a\":2},{\"b\":1}]}");
+    ui_merge_free(&m);
+}
+
+static void clashing_numbers_keep_their_text(void **state)
+{
+    ui_merge m = merge_of("{\"n\":1.0,\"big\":9007199254740993}",
+                          "{\"n\":123456789012345678901234567890,\"big\":9007199254740993}",
+                          "{\"n\":1e400,\"big\":-0.0E+2}");
+    assert_int_equal(m.nclashes, 1);
+    assert_string_equal(m.clashes[0].base, "1.0");
+    assert_string_equal(m.clashes[0].mine, "123456789012345678901234567890");
+    assert_string_equal(m.clashes[0].theirs, "1e400");
+    m.clashes[0].pick = UI_MERGE_THEIRS;
+    assert_result(&m, "{\"n\":1e400,\"big\":-0.0E+2}");
+    m.clashes[0].pick = UI_MERGE_MINE;
+    assert_result(&m, "{\"n\":123456789012345678901234567890,\"big\":-0.0E+2}");
+    ui_merge_free(&m);
+    m = merge_of("{\"n\":1}", "{\"n\":1.0}", "{\"n\":1e0}"); /* same number, other text */
+    assert_int_equal(m.nclashes, 1);
+    ui_merge_free(&m);
+}
+
+/* Mine's additions stay where mine put them; theirs' come after, in theirs' order. */
+static void added_members_keep_their_sides_order(void **state)
+{
+    ui_merge m = merge_of("{\"a\":1,\"z\":1}", "{\"a\":1,\"m1\":1,\"z\":1,\"m2\":1}",
+                          "{\"t2\":1,\"a\":1,\"z\":2,\"t1\":1}");
+    assert_int_equal(m.nclashes, 0);
+    assert_result(&m, "{\"a\":1,\"m1\":1,\"z\":2,\"m2\":1,\"t2\":1,\"t1\":1}");
+    ui_merge_free(&m);
+}
+
+static void compact_mine_gives_compact_and_pretty_gives_pretty(void **state)
+{
+    const char *pretty_base = "{\n  \"a\": 1,\n  \"b\": [1, 2]\n}\n";
+    ui_merge m = merge_of(pretty_base, "{\"a\":2,\"b\":[1,2]}",
+                          "{\n  \"a\": 1,\n  \"b\": [1, 2],\n  \"c\": null\n}\n");
+    assert_result(&m, "{\"a\":2,\"b\":[1,2],\"c\":null}");
+    ui_merge_free(&m);
+    m = merge_of("{\"a\":1,\"b\":[1,2]}", "{\n  \"a\": 2,\n  \"b\": [1, 2]\n}\n",
+                 "{\"a\":1,\"b\":[1,2],\"c\":\"x\"}");
+    assert_result(&m, "{\n  \"a\": 2,\n  \"b\": [\n    1,\n    2\n  ],\n  \"c\": \"x\"\n}\n");
+    ui_merge_free(&m);
+}
+
+static void a_clash_in_a_name_with_escapes(void **state)
+{
+    ui_merge m =
+        merge_of("{\"a\\\"b\":{\"~/\":1}}", "{\"a\\\"b\":{\"~/\":2}}", "{\"a\\\"b\":{\"~/\":3}}");
+    assert_int_equal(m.nclashes, 1);
+    assert_string_equal(m.clashes[0].path, "/a\"b/~0~1");
+    pick_all(&m, UI_MERGE_THEIRS);
+    assert_result(&m, "{\"a\\\"b\":{\"~/\":3}}");
+    ui_merge_free(&m);
+}
+
+static void every_side_is_named_when_invalid(void **state)
+{
+    static const char *const names[] = {"base", "mine", "theirs"};
+    for (int bad = 0; bad < 3; bad++) {
+        const char *text[3] = {"{}", "{}", "{}"};
+        text[bad] = "{\n  \"a\": 1,\n  \"b\" 2\n}";
+        ui_merge m;
+        char errbuf[200], want[64];
+        assert_int_equal(ui_merge3(text[0], strlen(text[0]), text[1], strlen(text[1]), text[2],
+                                   strlen(text[2]), &m, errbuf, sizeof errbuf),
+                         KV_ERR_VALUE_FORMAT);
+        snprintf(want, sizeof want, "%s: invalid JSON at line 3, column 7", names[bad]);
+        if (!strstr(errbuf, want))
+            fail_msg("'%s' does not say '%s'", errbuf, want);
+    }
+}
+
+/* A name given twice counts once, the first, as cJSON reads it: no duplicate in the result. */
+static void a_name_given_twice_counts_once(void **state)
+{
+    ui_merge m = merge_of("{\"a\":1,\"a\":2}", "{\"a\":1,\"a\":2,\"b\":1}", "{\"a\":1,\"a\":3}");
+    assert_int_equal(m.nclashes, 0);
+    assert_result(&m, "{\"a\":1,\"b\":1}");
+    ui_merge_free(&m);
+}
+
+/* 100 000 members each side: cJSON's own lookups made this quadratic (a minute and more). */
+static void a_big_object_merges_quickly(void **state)
+{
+    size_t n = 100000;
+    char *text[3];
+    size_t len[3];
+    for (int side = 0; side < 3; side++) {
+        text[side] = malloc(n * 32 + 8);
+        len[side] = 0;
+        text[side][len[side]++] = '{';
+        for (size_t i = 0; i < n; i++) {
+            int value = (side == 1 && i == 10) ? 5 : (side == 2 && i == n - 10) ? 6 : 1;
+            len[side] +=
+                (size_t)sprintf(text[side] + len[side], "%s\"key%zu\":%d", i ? "," : "", i, value);
+        }
+        text[side][len[side]++] = '}';
+    }
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    ui_merge m;
+    char errbuf[200], *out;
+    size_t out_len;
+    assert_int_equal(
+        ui_merge3(text[0], len[0], text[1], len[1], text[2], len[2], &m, errbuf, sizeof errbuf),
+        KV_OK);
+    assert_int_equal(m.nclashes, 0);
+    assert_int_equal(ui_merge_result(&m, &out, &out_len, errbuf, sizeof errbuf), KV_OK);
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    assert_non_null(strstr(out, "\"key10\":5,"));
+    assert_non_null(strstr(out, "\"key99990\":6,"));
+    assert_int_equal(out_len, len[0]);
+    double seconds =
+        (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    assert_true(seconds < 3.0);
+    free(out);
+    ui_merge_free(&m);
+    for (int side = 0; side < 3; side++)
+        free(text[side]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +366,18 @@ int main(void)
         cmocka_unit_test(an_unchanged_side_gives_the_other_exactly),
         cmocka_unit_test(a_whole_document_clash_has_the_empty_path),
         cmocka_unit_test(invalid_json_names_the_side),
+        cmocka_unit_test(the_same_change_on_both_sides_is_no_clash),
+        cmocka_unit_test(theirs_deleting_what_mine_changed_is_a_clash),
+        cmocka_unit_test(objects_added_on_both_sides_merge_inside),
+        cmocka_unit_test(a_change_of_type_is_a_whole_value),
+        cmocka_unit_test(arrays_changed_on_both_sides_clash_whole),
+        cmocka_unit_test(clashing_numbers_keep_their_text),
+        cmocka_unit_test(added_members_keep_their_sides_order),
+        cmocka_unit_test(compact_mine_gives_compact_and_pretty_gives_pretty),
+        cmocka_unit_test(a_clash_in_a_name_with_escapes),
+        cmocka_unit_test(every_side_is_named_when_invalid),
+        cmocka_unit_test(a_name_given_twice_counts_once),
+        cmocka_unit_test(a_big_object_merges_quickly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
