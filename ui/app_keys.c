@@ -60,7 +60,8 @@ static void on_keys(ui_app *app, const kv_event *event, stream_tag *tag)
     }
     if (tag->kind == STREAM_SCAN) {
         app->scanned += event->nkeys;
-        ui_key_model_refresh(&app->keys);
+        if (app->keys.sorted_dirty) /* an unordered backend: sort and filter per batch */
+            ui_key_model_refresh(&app->keys);
     }
     app->dirty |= UI_REDRAW_KEYS | UI_REDRAW_BAR;
 }
@@ -83,8 +84,6 @@ static void on_done(ui_app *app, const kv_event *event, stream_tag *tag)
         bool gone = !tag->found && event->status == KV_OK;
         if (gone && ui_key_model_remove(&app->keys, tag->key, tag->key_len))
             app->dirty |= UI_REDRAW_KEYS;
-        if (tag->found)
-            ui_key_model_refresh(&app->keys);
         free(tag);
     }
     app->dirty |= UI_REDRAW_KEYS | UI_REDRAW_BAR;

@@ -96,6 +96,10 @@ static uint32_t new_entry(ui_key_model *model, const kv_key_info *info)
     return (uint32_t)model->count++;
 }
 
+static bool entry_matches(const ui_key_model *model, uint32_t id);
+static size_t visible_position(const ui_key_model *model, uint32_t id);
+static void visible_insert(ui_key_model *model, size_t row, uint32_t id);
+
 /* The sorted array always has room for every entry. */
 static void reserve_sorted(ui_key_model *model)
 {
@@ -116,6 +120,10 @@ void ui_key_model_append(ui_key_model *model, const kv_key_info *info)
         compare_ids(model, model->sorted[model->nsorted - 1], id) > 0)
         model->sorted_dirty = true;
     model->sorted[model->nsorted++] = id;
+    /* In key order (the embedded store) the new key simply extends what the filter shows;
+     * out of order, the next ui_key_model_refresh sorts and filters once. */
+    if (!model->sorted_dirty && entry_matches(model, id))
+        visible_insert(model, model->nvisible, id);
 }
 
 /* Binary search: the position of KEY in the sorted array, *found when it is there. */
@@ -163,6 +171,8 @@ void ui_key_model_put(ui_key_model *model, const kv_key_info *info)
             (model->nsorted - at) * sizeof *model->sorted);
     model->sorted[at] = id;
     model->nsorted++;
+    if (entry_matches(model, id))
+        visible_insert(model, visible_position(model, id), id);
 }
 
 bool ui_key_model_remove(ui_key_model *model, const char *key, size_t key_len)
@@ -228,23 +238,34 @@ const ui_key_entry *ui_key_model_visible(const ui_key_model *model, size_t row)
     return row < model->nvisible ? &model->entries[model->visible[row]] : NULL;
 }
 
-long ui_key_model_row_of(const ui_key_model *model, uint32_t id)
+/* Where entry ID is, or would go, among the visible rows (they are in key order). */
+static size_t visible_position(const ui_key_model *model, uint32_t id)
 {
-    const ui_key_entry *target = &model->entries[id];
     size_t lo = 0, hi = model->nvisible;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (model->visible[mid] == id)
-            return (long)mid;
-        const ui_key_entry *e = &model->entries[model->visible[mid]];
-        int c = compare_keys(model->arena + e->key_offset, e->key_len,
-                             model->arena + target->key_offset, target->key_len);
-        if (c < 0)
+        if (compare_ids(model, model->visible[mid], id) < 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < model->nvisible && model->visible[lo] == id ? (long)lo : -1;
+    return lo;
+}
+
+static void visible_insert(ui_key_model *model, size_t row, uint32_t id)
+{
+    model->visible = grow(model->visible, &model->visible_cap, model->nvisible + 1,
+                          sizeof *model->visible);
+    memmove(model->visible + row + 1, model->visible + row,
+            (model->nvisible - row) * sizeof *model->visible);
+    model->visible[row] = id;
+    model->nvisible++;
+}
+
+long ui_key_model_row_of(const ui_key_model *model, uint32_t id)
+{
+    size_t row = visible_position(model, id);
+    return row < model->nvisible && model->visible[row] == id ? (long)row : -1;
 }
 
 int64_t ui_key_ttl_left(const ui_key_entry *entry, int64_t now)

@@ -41,9 +41,10 @@ void ui_key_model_init(ui_key_model *model);
 void ui_key_model_free(ui_key_model *model);
 /* Forget every key (a new scan starts). */
 void ui_key_model_clear(ui_key_model *model);
-/* Add a key of a scan batch (a scan never repeats a key, so there is no lookup). */
+/* Add a key of a scan batch (a scan never repeats a key, so there is no lookup). Keys that
+ * arrive in order are filtered as they come; otherwise call ui_key_model_refresh. */
 void ui_key_model_append(ui_key_model *model, const kv_key_info *info);
-/* Add or update one key (a write seen on the store, a re-check). */
+/* Add or update one key (a write seen on the store, a re-check); the filter applies to it. */
 void ui_key_model_put(ui_key_model *model, const kv_key_info *info);
 /* Drop KEY; true when it was listed. */
 bool ui_key_model_remove(ui_key_model *model, const char *key, size_t key_len);
