@@ -172,42 +172,28 @@ static void row(const char *what, const char *measured, const char *baseline, co
     bench_print_row(&r);
 }
 
-/* Keystrokes at the : prompt while the scan streams: echo latency. */
-static double typing_latency(tui_proc *p, size_t *samples)
+/* Median time from a '%' keystroke to its echo, after OPEN opened a prompt. RESET (or NULL) is
+ * sent after each sample and its effect awaited as AWAIT, so every sample does the same work. */
+static double echo_latency(tui_proc *p, const char *open, const char *reset, const char *await,
+                           double timeout, size_t *samples)
 {
     double lat[SAMPLES];
     size_t n = 0;
-    send_keys(p, ":");
+    send_keys(p, open);
     for (; n < SAMPLES; n++) {
         drain(p);
         send_keys(p, "%");
-        double t = wait_marker(p, "%", 2);
+        double t = wait_marker(p, "%", timeout);
         if (t < 0)
             break;
         lat[n] = t;
+        if (reset) {
+            send_keys(p, reset);
+            wait_marker(p, await, timeout);
+        }
     }
     send_keys(p, "\x1b");
     *samples = n;
-    return median(lat, n);
-}
-
-/* '/' then '%' (no key has it): each sample filters all keys once and redraws. */
-static double filter_latency(tui_proc *p)
-{
-    double lat[SAMPLES];
-    size_t n = 0;
-    send_keys(p, "/");
-    for (; n < SAMPLES; n++) {
-        drain(p);
-        send_keys(p, "%");
-        double t = wait_marker(p, "%", 5);
-        if (t < 0)
-            break;
-        lat[n] = t;
-        send_keys(p, "\x15"); /* Ctrl-U: back to every key */
-        wait_marker(p, "of ", 5);
-    }
-    send_keys(p, "\x1b");
     return median(lat, n);
 }
 
@@ -229,7 +215,8 @@ static void bench_tui_keys(const bench_config *config)
     row("TUI: first keys on screen (from exec)", text, "-", "-", "<= 50 ms",
         first >= 0 && first <= 0.05);
     size_t samples = 0;
-    double typing = typing_latency(&p, &samples);
+    /* Keystrokes at the : prompt while the scan streams. */
+    double typing = echo_latency(&p, ":", NULL, NULL, 2, &samples);
     snprintf(text, sizeof text, "%.1f ms median", typing * 1000);
     snprintf(base, sizeof base, "%zu keystrokes", samples);
     row("TUI: input to screen during the scan", text, base, "-", "<= 50 ms", typing <= 0.05);
@@ -246,7 +233,9 @@ static void bench_tui_keys(const bench_config *config)
     snprintf(base, sizeof base, "+%.0f MB store file mapped", file / 1024.0);
     row("TUI: RSS with every key listed", text, base, "-", "<= 150 MB",
         anon >= 0 && anon <= 150 * 1024);
-    double filter = filter_latency(&p);
+    /* '/' then '%' (no key has it): each sample filters every key once and redraws; Ctrl-U
+     * brings every key back before the next one. */
+    double filter = echo_latency(&p, "/", "\x15", "of ", 5, &samples);
     snprintf(text, sizeof text, "%.1f ms median", filter * 1000);
     row("TUI: filter keystroke at 1M keys", text, "-", "-", "<= 20 ms", filter <= 0.02);
     stop_tui(&p);
