@@ -8,6 +8,7 @@
 
 #include "draw_text.h"
 #include "theme.h"
+#include "unicode_text.h"
 
 static attr_t style_attrs[UI_STYLE_COUNT];
 
@@ -38,11 +39,10 @@ attr_t ui_style_attr(ui_style style)
     return style_attrs[style];
 }
 
-/* Code points that must never reach the terminal as themselves. */
+/* Controls and the code points that can reorder or hide text never reach the terminal. */
 static bool is_hidden_code_point(uint32_t c)
 {
-    return c < 0x20 || (c >= 0x7f && c <= 0x9f) || (c >= 0x200b && c <= 0x200f) ||
-           (c >= 0x2028 && c <= 0x202e) || (c >= 0x2060 && c <= 0x2069) || c == 0xfeff;
+    return c < 0x20 || c == 0x7f || ui_codepoint_is_deceptive(c);
 }
 
 static const char *short_escape(uint32_t c)
@@ -56,19 +56,6 @@ static const char *short_escape(uint32_t c)
     case 0: return "\\0";
     default: return NULL;
     }
-}
-
-/* Decode one UTF-8 sequence at P: its length (0 when invalid) and code point. */
-static size_t decode_utf8(const unsigned char *p, size_t avail, uint32_t *cp)
-{
-    mbstate_t state;
-    memset(&state, 0, sizeof state);
-    wchar_t wc;
-    size_t n = mbrtowc(&wc, (const char *)p, avail, &state);
-    if (n == (size_t)-1 || n == (size_t)-2)
-        return 0;
-    *cp = (uint32_t)wc;
-    return n == 0 ? 1 : n;
 }
 
 /* Escapes are drawn in their own style, then the text's style is set again. A NULL WIN only
@@ -127,7 +114,7 @@ static int walk_text(WINDOW *win, const char *text, size_t len, int max_cols, bo
     int used = 0;
     for (size_t i = 0; i < len && used < max_cols;) {
         uint32_t cp = p[i];
-        size_t n = cp < 0x80 ? 1 : decode_utf8(p + i, len - i, &cp);
+        size_t n = cp < 0x80 ? 1 : ui_utf8_decode(p + i, len - i, &cp);
         int cols;
         if (n == 0) {
             char escape[8];
