@@ -265,6 +265,21 @@ static kv_status set_string(char **field, const char *value, const char *name, c
     return KV_OK;
 }
 
+/* The mechanisms kvtui speaks, by their SASL names (case-insensitive, as libcouchbase takes them). */
+static kv_status set_sasl_mech(kv_connspec *spec, const char *value, char *errbuf,
+                               size_t errbuf_len)
+{
+    static const char *const known[] = {"SCRAM-SHA512", "SCRAM-SHA256", "SCRAM-SHA1", "PLAIN"};
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (strcasecmp(value, known[i]) == 0)
+            return set_string(&spec->sasl_mech, known[i], "sasl_mech_force", errbuf, errbuf_len);
+    }
+    return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT,
+                           "unknown SASL mechanism '%s' (SCRAM-SHA512, SCRAM-SHA256, SCRAM-SHA1 "
+                           "or PLAIN)",
+                           value);
+}
+
 static kv_status need_tls(const kv_connspec *spec, const char *name, char *errbuf,
                           size_t errbuf_len)
 {
@@ -298,14 +313,16 @@ static kv_status apply_option(kv_connspec *spec, const char *name, const char *v
         st = need_tls(spec, "cacert", errbuf, errbuf_len);
         return st != KV_OK ? st : set_string(&spec->cacert, value, "cacert", errbuf, errbuf_len);
     }
+    if (span_is(n, "sasl_mech_force"))
+        return set_sasl_mech(spec, value, errbuf, errbuf_len);
     if (span_is(n, "verify")) {
         st = need_tls(spec, "verify", errbuf, errbuf_len);
         return st != KV_OK ? st : parse_bool("verify", value, &spec->verify, errbuf, errbuf_len);
     }
     return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "unknown option '%s' in the connection string (known: %s)",
                 name, spec->kind == KV_BACKEND_MEMCACHED
-                          ? "timeout, distribution, username, cacert, verify"
-                          : "username, timeout, cacert, verify");
+                          ? "timeout, distribution, username, sasl_mech_force, cacert, verify"
+                          : "username, timeout, sasl_mech_force, cacert, verify");
 }
 
 static kv_status parse_option(span item, kv_connspec *spec, char *errbuf, size_t errbuf_len)
@@ -449,6 +466,7 @@ void kv_connspec_free(kv_connspec *spec)
     free(spec->bucket);
     free(spec->username);
     free(spec->cacert);
+    free(spec->sasl_mech);
     memset(spec, 0, sizeof *spec);
     spec->verify = true;
     spec->ketama = true;

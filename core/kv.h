@@ -256,6 +256,7 @@ typedef struct kv_connspec {
     char *username;
     char *cacert;
     bool verify;     /* TLS certificate verification (default true) */
+    char *sasl_mech; /* sasl_mech_force=: the one SASL mechanism to use (NULL = best offered) */
     bool ketama;     /* memcached distribution (default true; false = modula) */
     double timeout_s; /* per-operation timeout (default 2.5 s) */
 } kv_connspec;

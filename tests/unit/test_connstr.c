@@ -133,6 +133,10 @@ static void test_memcached_options(void **state)
     assert_contains(parse_error("memcached://h?timeout=abc"), "timeout");
     assert_contains(parse_error("memcached://h?timeout=nan"), "timeout");
     assert_contains(parse_error("memcached://h/bucket"), "bucket");
+    spec = parse_ok("memcached://h?sasl_mech_force=scram-sha256");
+    assert_string_equal(spec.sasl_mech, "SCRAM-SHA256");
+    kv_connspec_free(&spec);
+    assert_contains(parse_error("memcached://h?sasl_mech_force=CRAM-MD5"), "CRAM-MD5");
 }
 
 static void test_couchbase_forms(void **state)
