@@ -53,6 +53,8 @@ static void mc_free(kv__mc *mc)
     free(mc->nodes);
     kv__mc_ring_free(&mc->ring);
     free(mc->username);
+    free(mc->sasl_mech);
+    free(mc->cacert);
     if (mc->password) {
         explicit_bzero(mc->password, strlen(mc->password));
         free(mc->password);
@@ -122,6 +124,10 @@ static kv_status mc_open(const kv_connspec *spec, const kv_open_options *options
     mc->timeout_ns = (uint64_t)(spec->timeout_s * 1e9);
     mc->username = spec->username ? strdup(spec->username) : NULL;
     mc->password = options && options->password ? strdup(options->password) : NULL;
+    mc->sasl_mech = spec->sasl_mech ? strdup(spec->sasl_mech) : NULL;
+    mc->tls = spec->tls;
+    mc->cacert = spec->cacert ? strdup(spec->cacert) : NULL;
+    mc->verify = spec->verify;
     mc->nnodes = spec->nhosts;
     mc->nodes = kv__xcalloc(spec->nhosts, sizeof *mc->nodes);
     for (size_t i = 0; i < spec->nhosts; i++)

@@ -180,7 +180,8 @@ typedef enum kv__mc_sasl {
 typedef enum kv__mc_req_kind {
     KV__MC_REQ_OP,
     KV__MC_REQ_SASL_LIST,
-    KV__MC_REQ_SASL_AUTH
+    KV__MC_REQ_SASL_AUTH,
+    KV__MC_REQ_SASL_STEP
 } kv__mc_req_kind;
 
 /* A binary request, waiting or sent. An op that timed out after it was sent stays in the sent
@@ -241,6 +242,7 @@ struct kv__mc_node {
     kv__mc_reqlist sent;    /* answered in this order */
     bool ready;             /* handshake done: operations may be sent */
     kv__mc_sasl sasl;
+    void *sasl_state; /* mc_sasl.c: the handshake in progress on the current connection */
     bool auth_failed; /* sticky: bad credentials do not get better by retrying */
     char auth_error[KV__MC_MESSAGE_MAX];
     int failures;         /* consecutive connect failures (backoff) */
@@ -280,6 +282,8 @@ bool kv__mc_node_ensure(kv__mc_node *node);
 /* mc_sasl.c */
 void kv__mc_sasl_start(kv__mc_node *node);
 void kv__mc_sasl_answer(kv__mc_node *node, const kv__mc_req *req, const kv__mcbp_packet *p);
+/* Forget the handshake state of a connection that went down (or a node being freed). */
+void kv__mc_sasl_reset(kv__mc_node *node);
 
 /* ---- mc_textconn.c: text requests of a node ---- */
 
@@ -326,6 +330,11 @@ struct kv__mc {
     uint64_t timeout_ns;
     char *username;
     char *password;
+    char *sasl_mech; /* forced mechanism (sasl_mech_force=), NULL = best offered */
+    bool tls;        /* memcached+tls:// */
+    char *cacert;    /* PEM file of trusted CAs, NULL = the system's */
+    bool verify;     /* verify the server certificate and host name */
+    struct kv__tls_ctx *tls_ctx; /* tls.c: shared by every connection, NULL without TLS */
     uint32_t next_opaque;
     uv_timer_t tick;
     bool tick_running;

@@ -260,6 +260,7 @@ static void bin_down(kv__mc_conn *conn, kv_status status, const char *message, b
 {
     kv__mc_node *node = conn->owner;
     node->ready = false;
+    kv__mc_sasl_reset(node);
     fail_list(&node->sent, status, message, true);
     if (!was_open) {
         node->failures++;
@@ -355,6 +356,7 @@ void kv__mc_node_shutdown(kv__mc_node *node)
 
 void kv__mc_node_free(kv__mc_node *node)
 {
+    kv__mc_sasl_reset(node);
     kv__mc_conn_free(&node->bin);
     kv__mc_conn_free(&node->text);
     kv__mcbp_reader_free(&node->reader);

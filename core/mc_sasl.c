@@ -130,3 +130,8 @@ void kv__mc_sasl_answer(kv__mc_node *node, const kv__mc_req *req, const kv__mcbp
     else
         auth_answered(node, p);
 }
+
+void kv__mc_sasl_reset(kv__mc_node *node)
+{
+    (void)node; /* PLAIN keeps no state between steps */
+}
