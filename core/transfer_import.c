@@ -1,6 +1,9 @@
 /* JSON Lines import on the worker loop. A threadpool job reads and parses the next batch
  * (transfer_import_read.c) while the loop stores the previous one, so parsing overlaps with the
- * store's commits; at most one batch is being read and one is with the backend. */
+ * store's commits. At most one batch is being read. The embedded store finishes a batch inside
+ * its execute call; a network store answers later, so the next batch is handed over when half of
+ * the previous one is answered: the pipeline to the server never drains between batches, and at
+ * most one and a half batches are in flight. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,6 +15,8 @@
 
 #include "transfer_internal.h"
 #include "util_alloc.h"
+
+#define IMPORT_REFILL_AT (KV__IMPORT_BATCH / 2)
 
 typedef struct import_state {
     char *path;
@@ -51,7 +56,8 @@ static void import_op_done(kv__op *op)
     kv_request_free(op->request);
     kv_result_clear(&op->result);
     free(iop);
-    if (--state->in_flight == 0 && !transfer->finishing)
+    --state->in_flight;
+    if ((state->in_flight == IMPORT_REFILL_AT || state->in_flight == 0) && !transfer->finishing)
         uv_idle_start(&transfer->idle, import_step); /* not from inside the backend's call */
 }
 
@@ -137,7 +143,7 @@ static bool submit_batch(kv__transfer *transfer, kv__import_batch *batch)
     kv__import_batch_free(batch);
     if (count == 0)
         return false;
-    state->in_flight = count;
+    state->in_flight += count;
     const kv__backend_ops *backend = transfer->env.ops;
     if (backend->execute_batch) {
         backend->execute_batch(transfer->env.backend, ops, count);
@@ -191,7 +197,7 @@ static void import_step(uv_idle_t *idle)
     kv__transfer *transfer = idle->data;
     import_state *state = transfer->state;
     uv_idle_stop(idle);
-    if (transfer->finishing || state->in_flight > 0)
+    if (transfer->finishing || state->in_flight > IMPORT_REFILL_AT)
         return;
     if (!state->started) {
         state->started = true;

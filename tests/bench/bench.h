@@ -46,5 +46,7 @@ void bench_memcached(const bench_config *config);
 /* The document generator shared by the import benchmark and its LMDB baseline. */
 size_t bench_doc_key(char *out, size_t size, size_t index);
 size_t bench_doc_value(char *out, size_t size, size_t index);
+/* The import file of DOCS documents (one JSON line each); *value_bytes = their values' total. */
+void bench_write_jsonl(const char *path, size_t docs, size_t *value_bytes);
 
 #endif /* KV_BENCH_H */

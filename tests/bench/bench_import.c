@@ -26,7 +26,7 @@ size_t bench_doc_value(char *out, size_t size, size_t index)
                             index % 97, index % 100000);
 }
 
-static void write_jsonl(const char *path, size_t docs, size_t *value_bytes)
+void bench_write_jsonl(const char *path, size_t docs, size_t *value_bytes)
 {
     FILE *out = fopen(path, "w");
     if (!out) {
@@ -109,7 +109,7 @@ void bench_import(const bench_config *config)
 {
     const char *file = bench_path(config, "bench.jsonl");
     size_t value_bytes = 0;
-    write_jsonl(file, config->docs, &value_bytes);
+    bench_write_jsonl(file, config->docs, &value_bytes);
     double bare = lmdb_put_loop(bench_path(config, "baseline.lmdb"), config->docs);
     /* The store the scan and get benchmarks read afterwards. */
     double import = client_import(bench_path(config, "bench.kvdb"), file, config->docs);

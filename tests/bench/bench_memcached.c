@@ -444,24 +444,50 @@ static void print_skip(const char *what, const char *why)
     bench_print_row(&row);
 }
 
-static void run_writes(kv_client *client, int port, size_t n)
+/* `kvtui import FILE` into memcached: the bulk write path a user runs. */
+static double client_import(kv_client *client, const char *file, size_t n)
+{
+    char message[256] = "";
+    uint64_t items = 0;
+    double start = bench_now();
+    uint64_t id = kv_client_import(client, file, NULL, NULL);
+    kv_status status = bench_wait_stream(client, id, start, &items, NULL, NULL, message,
+                                         sizeof message);
+    double seconds = bench_now() - start;
+    if (status != KV_OK || items != n) {
+        fprintf(stderr, "kvbench: memcached import failed (%s): %s\n", kv_status_name(status),
+                message);
+        return -1;
+    }
+    return seconds;
+}
+
+static void run_writes(kv_client *client, int port, const bench_config *config, size_t n)
 {
     char measured[48], baseline[48];
+    const char *file = bench_path(config, "memcached.jsonl");
+    size_t value_bytes = 0;
+    bench_write_jsonl(file, n, &value_bytes);
     bare_pipeline(port, n, OP_SET); /* warm up: the slabs are allocated once */
     double bare = bare_pipeline(port, n, OP_SET);
     double quiet = bare_pipeline(port, n, OP_SETQ);
+    double import = client_import(client, file, n);
     size_t failed = 0;
     double mine = client_pipeline(client, n, &failed);
-    if (bare <= 0 || quiet <= 0 || failed > 0) {
+    if (bare <= 0 || quiet <= 0 || import <= 0 || failed > 0) {
         fprintf(stderr, "kvbench: memcached writes failed (%zu client failures)\n", failed);
         return;
     }
+    snprintf(measured, sizeof measured, "%.0fk docs/s", (double)n / import / 1e3);
+    snprintf(baseline, sizeof baseline, "%.0fk SET/s bare", (double)n / bare / 1e3);
+    print_ratio_row("memcached bulk import vs bare SET", measured, baseline, bare / import,
+                    ">= 0.8x", bare / import >= 0.8);
+    snprintf(baseline, sizeof baseline, "%.0fk SETQ/s bare", (double)n / quiet / 1e3);
+    print_ratio_row("  same, against bare SETQ (no replies)", measured, baseline, quiet / import,
+                    "(info)", -1);
     snprintf(measured, sizeof measured, "%.0fk upserts/s", (double)n / mine / 1e3);
     snprintf(baseline, sizeof baseline, "%.0fk SET/s bare", (double)n / bare / 1e3);
-    print_ratio_row("memcached pipelined writes vs bare SET", measured, baseline, bare / mine,
-                    ">= 0.8x", bare / mine >= 0.8);
-    snprintf(baseline, sizeof baseline, "%.0fk SETQ/s bare", (double)n / quiet / 1e3);
-    print_ratio_row("  same, against bare SETQ (no replies)", measured, baseline, quiet / mine,
+    print_ratio_row("  kv_client_submit pipelined upserts", measured, baseline, bare / mine,
                     "(info)", -1);
 }
 
@@ -517,7 +543,7 @@ void bench_memcached(const bench_config *config)
     kv_client *client = open_store(connstr);
     size_t n = config->docs / 5;
     if (client) {
-        run_writes(client, server.port, n);
+        run_writes(client, server.port, config, n);
         run_listing(client, server.port, n);
         run_gets(client, server.port, n);
         kv_client_close(client);

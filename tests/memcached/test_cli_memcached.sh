@@ -190,6 +190,21 @@ run keys 'evil*'
 check "one line for a key with a newline" [ "$(wc -l <"$T/out")" -eq 1 ]
 check "no ESC, BEL or CR in the listing" bash -c "! grep -q \$'[\\e\\a\\r]' '$T/out'"
 
+# A bulk import spans several batches, and the next batch goes out before the previous one is
+# answered: every line is stored, and a key given twice keeps its later value.
+awk 'BEGIN { print "{\"key\":\"imp:dup\",\"value\":\"first\"}"
+    for (i = 0; i < 12000; i++) printf "{\"key\":\"imp:%05d\",\"value\":%d}\n", i, i
+    print "{\"key\":\"imp:dup\",\"value\":\"last\"}" }' >"$T/imp.jsonl"
+run import "$T/imp.jsonl"
+expect_rc 0
+expect_out_has "imported 12002 documents"
+run get imp:dup
+expect_out last
+run get imp:11999
+expect_out 11999
+run keys 'imp:*'
+check "the import stored 12001 distinct keys" [ "$(cut -f1 "$T/out" | sort -u | wc -l)" -eq 12001 ]
+
 # Values over memcached's item size (1 MiB by default) are TooBigError; nothing is stored.
 head -c 2097152 /dev/zero | tr '\0' 'a' >"$T/big"
 run upsert big "@$T/big" --format utf8
