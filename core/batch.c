@@ -105,7 +105,8 @@ void kv__stream_emit(kv__stream *stream, kv__key_batch *batch)
 {
     if (batch->count == 0)
         return;
-    stream->emitted += batch->count;
+    for (size_t i = 0; i < batch->count; i++)
+        stream->emitted += batch->keys[i].detail == KV_KEY_COMPLETE; /* a key counts once */
     stream->on_batch(stream, batch);
     kv__key_batch_reset(batch);
 }

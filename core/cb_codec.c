@@ -13,7 +13,8 @@
 
 const uint16_t kv__cb_hello_features[] = {KV__CB_FEATURE_TCPNODELAY, KV__CB_FEATURE_XERROR,
                                           KV__CB_FEATURE_SELECT_BUCKET, KV__CB_FEATURE_JSON};
-const size_t kv__cb_hello_nfeatures = sizeof kv__cb_hello_features / sizeof kv__cb_hello_features[0];
+const size_t kv__cb_hello_nfeatures =
+    sizeof kv__cb_hello_features / sizeof kv__cb_hello_features[0];
 
 #define BAD_REPLY(errbuf, len, ...) kv_error_printf(errbuf, len, KV_ERR_NETWORK, __VA_ARGS__)
 
@@ -97,8 +98,7 @@ static size_t hello_key(char *out, const char *agent, const char *id)
 }
 
 kv_status kv__cb_hello(kv__cb_request *r, const char *agent, const char *connection_id,
-                       const uint16_t *features, size_t nfeatures, char *errbuf,
-                       size_t errbuf_len)
+                       const uint16_t *features, size_t nfeatures, char *errbuf, size_t errbuf_len)
 {
     start(r, KV__MCBP_OP_HELLO, 0);
     if (strlen(agent) > AGENT_MAX ||
@@ -153,15 +153,14 @@ kv_status kv__cb_get_meta(kv__cb_request *r, const void *key, size_t key_len, ui
     return rc;
 }
 
-kv_status kv__cb_get_replica(kv__cb_request *r, const void *key, size_t key_len,
-                             uint16_t vbucket, char *errbuf, size_t errbuf_len)
+kv_status kv__cb_get_replica(kv__cb_request *r, const void *key, size_t key_len, uint16_t vbucket,
+                             char *errbuf, size_t errbuf_len)
 {
     return start_keyed(r, KV__CB_OP_GET_REPLICA, key, key_len, vbucket, errbuf, errbuf_len);
 }
 
-kv_status kv__cb_get_locked(kv__cb_request *r, const void *key, size_t key_len,
-                            uint16_t vbucket, uint32_t lock_seconds, char *errbuf,
-                            size_t errbuf_len)
+kv_status kv__cb_get_locked(kv__cb_request *r, const void *key, size_t key_len, uint16_t vbucket,
+                            uint32_t lock_seconds, char *errbuf, size_t errbuf_len)
 {
     kv_status rc = start_keyed(r, KV__CB_OP_GET_LOCKED, key, key_len, vbucket, errbuf, errbuf_len);
     kv__mcbp_put32(r->extras, lock_seconds);
@@ -348,8 +347,10 @@ kv_status kv__cb_range_scan_uuid(const kv__mcbp_packet *p, uint8_t uuid[KV__CB_S
                                  char *errbuf, size_t errbuf_len)
 {
     if (p->value_len != KV__CB_SCAN_UUID_LEN)
-        return BAD_REPLY(errbuf, errbuf_len, "RANGE_SCAN_CREATE reply has %u bytes, not a %d-byte "
-                         "scan id", p->value_len, KV__CB_SCAN_UUID_LEN);
+        return BAD_REPLY(errbuf, errbuf_len,
+                         "RANGE_SCAN_CREATE reply has %u bytes, not a %d-byte "
+                         "scan id",
+                         p->value_len, KV__CB_SCAN_UUID_LEN);
     memcpy(uuid, p->value, KV__CB_SCAN_UUID_LEN);
     return KV_OK;
 }
@@ -451,7 +452,8 @@ static uint32_t error_attrs(const cJSON *list)
         return 0;
     cJSON_ArrayForEach(item, list)
     {
-        for (size_t i = 0; cJSON_IsString(item) && i < sizeof error_attr_names / sizeof error_attr_names[0]; i++)
+        for (size_t i = 0;
+             cJSON_IsString(item) && i < sizeof error_attr_names / sizeof error_attr_names[0]; i++)
             if (strcmp(item->valuestring, error_attr_names[i].name) == 0)
                 attrs |= error_attr_names[i].bit;
     }
@@ -489,6 +491,16 @@ static int by_code(const void *a, const void *b)
     return (int)x->code - (int)y->code;
 }
 
+/* One entry per code: a map with duplicates is odd, and any one of them will do. */
+static void drop_duplicate_codes(kv__cb_error_map *map)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < map->count; i++)
+        if (kept == 0 || map->entries[kept - 1].code != map->entries[i].code)
+            map->entries[kept++] = map->entries[i];
+    map->count = kept;
+}
+
 static void error_map_entries(kv__cb_error_map *map, const cJSON *errors)
 {
     size_t cap = (size_t)cJSON_GetArraySize(errors);
@@ -498,14 +510,14 @@ static void error_map_entries(kv__cb_error_map *map, const cJSON *errors)
     {
         kv__cb_error_entry *e = &map->entries[map->count];
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "name");
-        if (!item->string || !error_code(item->string, &e->code) || !cJSON_IsObject(item) ||
-            kv__cb_error_map_find(map, e->code))
+        if (!item->string || !error_code(item->string, &e->code) || !cJSON_IsObject(item))
             continue;
         copy_printable(e->name, sizeof e->name, cJSON_IsString(name) ? name->valuestring : "");
         e->attrs = error_attrs(cJSON_GetObjectItemCaseSensitive(item, "attrs"));
         map->count++;
-        qsort(map->entries, map->count, sizeof *map->entries, by_code);
     }
+    qsort(map->entries, map->count, sizeof *map->entries, by_code);
+    drop_duplicate_codes(map);
 }
 
 kv_status kv__cb_error_map_parse(const uint8_t *json, size_t len, kv__cb_error_map *map,
@@ -519,8 +531,10 @@ kv_status kv__cb_error_map_parse(const uint8_t *json, size_t len, kv__cb_error_m
     kv_status rc = KV_OK;
     if (!cJSON_IsObject(root) || !cJSON_IsNumber(version) || !cJSON_IsNumber(revision) ||
         !cJSON_IsObject(errors) || cJSON_GetArraySize(errors) > 65536)
-        rc = BAD_REPLY(errbuf, errbuf_len, "error map: not JSON with version, revision and "
-                                           "errors (%zu bytes)", len);
+        rc = BAD_REPLY(errbuf, errbuf_len,
+                       "error map: not JSON with version, revision and "
+                       "errors (%zu bytes)",
+                       len);
     else {
         map->version = version->valueint;
         map->revision = revision->valueint;

@@ -160,8 +160,7 @@ static kv_status parse_counts(parser *ps, const cJSON *server_map, const cJSON *
     int64_t replicas;
     const cJSON *item = cJSON_GetObjectItemCaseSensitive(server_map, "numReplicas");
     if (!json_int(item, 0, KV__CB_MAX_REPLICAS, &replicas))
-        return FAIL(ps, "cluster map: numReplicas is missing or not in 0..%d",
-                    KV__CB_MAX_REPLICAS);
+        return FAIL(ps, "cluster map: numReplicas is missing or not in 0..%d", KV__CB_MAX_REPLICAS);
     if (!cJSON_IsArray(rows))
         return FAIL(ps, "cluster map: vBucketMap is missing or not an array");
     int count = cJSON_GetArraySize(rows);
@@ -186,8 +185,8 @@ static kv_status parse_row(parser *ps, const char *what, const cJSON *row, size_
     {
         int64_t index;
         if (!json_int(item, -1, (double)ps->config->nnodes - 1, &index))
-            return FAIL(ps, "cluster map: %s[%zu][%zu] is not -1 or a server index below %zu",
-                        what, v, i, ps->config->nnodes);
+            return FAIL(ps, "cluster map: %s[%zu][%zu] is not -1 or a server index below %zu", what,
+                        v, i, ps->config->nnodes);
         out[i++] = (int16_t)index;
     }
     return KV_OK;

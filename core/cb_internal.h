@@ -58,8 +58,8 @@ typedef struct kv__cb_config {
     size_t nnodes;
     uint32_t num_vbuckets; /* rows of vBucketMap: 1..KV__CB_MAX_VBUCKETS */
     uint32_t num_replicas; /* 0..KV__CB_MAX_REPLICAS; each row has num_replicas + 1 entries */
-    int16_t *map;          /* row v at map[v * (num_replicas + 1)]: active, replica 1, ...; -1 none */
-    int16_t *forward;      /* vBucketMapForward (during a rebalance), same shape; NULL if absent */
+    int16_t *map;     /* row v at map[v * (num_replicas + 1)]: active, replica 1, ...; -1 none */
+    int16_t *forward; /* vBucketMapForward (during a rebalance), same shape; NULL if absent */
     uint32_t capabilities; /* KV__CB_CAP_* */
 } kv__cb_config;
 
@@ -166,8 +166,7 @@ void kv__cb_connection_id(char out[KV__CB_CONNECTION_ID_LEN + 1], uint64_t clien
 /* HELLO: key {"a":AGENT,"i":CONNECTION_ID} (JSON-escaped; AGENT at most 200 bytes, the id at most
  * 33), value FEATURES as u16s (2.2). */
 kv_status kv__cb_hello(kv__cb_request *r, const char *agent, const char *connection_id,
-                       const uint16_t *features, size_t nfeatures, char *errbuf,
-                       size_t errbuf_len);
+                       const uint16_t *features, size_t nfeatures, char *errbuf, size_t errbuf_len);
 /* GET_ERROR_MAP with value = u16 VERSION (2.15; kvtui asks for 2). */
 void kv__cb_get_error_map(kv__cb_request *r, uint16_t version);
 /* SELECT_BUCKET: key = BUCKET, 1..250 bytes (2.1). */
@@ -179,12 +178,11 @@ void kv__cb_get_cluster_config(kv__cb_request *r);
 kv_status kv__cb_get_meta(kv__cb_request *r, const void *key, size_t key_len, uint16_t vbucket,
                           char *errbuf, size_t errbuf_len);
 /* GET_REPLICA: exactly a GET, sent to the replica node with the same vbucket (2.10). */
-kv_status kv__cb_get_replica(kv__cb_request *r, const void *key, size_t key_len,
-                             uint16_t vbucket, char *errbuf, size_t errbuf_len);
+kv_status kv__cb_get_replica(kv__cb_request *r, const void *key, size_t key_len, uint16_t vbucket,
+                             char *errbuf, size_t errbuf_len);
 /* GET_LOCKED with 4-byte extras LOCK_SECONDS, sent as given (see KV__CB_LOCK_MAX_SECONDS). */
-kv_status kv__cb_get_locked(kv__cb_request *r, const void *key, size_t key_len,
-                            uint16_t vbucket, uint32_t lock_seconds, char *errbuf,
-                            size_t errbuf_len);
+kv_status kv__cb_get_locked(kv__cb_request *r, const void *key, size_t key_len, uint16_t vbucket,
+                            uint32_t lock_seconds, char *errbuf, size_t errbuf_len);
 /* UNLOCK_KEY with CAS = the lock CAS, which must not be 0 (2.12). */
 kv_status kv__cb_unlock(kv__cb_request *r, const void *key, size_t key_len, uint16_t vbucket,
                         uint64_t cas, char *errbuf, size_t errbuf_len);
@@ -203,8 +201,8 @@ kv_status kv__cb_observe(kv__cb_request *r, const kv__cb_observe_key *keys, size
  * inclusive logical-key bounds (at most 250 bytes each); NULL means the whole range: 0x00 up to
  * 250 bytes of 0xff. */
 kv_status kv__cb_range_scan_create(kv__cb_request *r, uint16_t vbucket, const void *start,
-                                   size_t start_len, const void *end, size_t end_len,
-                                   char *errbuf, size_t errbuf_len);
+                                   size_t start_len, const void *end, size_t end_len, char *errbuf,
+                                   size_t errbuf_len);
 /* RANGE_SCAN_CONTINUE: extras uuid[16], item limit, time limit ms, byte limit (0 = none). */
 void kv__cb_range_scan_continue(kv__cb_request *r, uint16_t vbucket,
                                 const uint8_t uuid[KV__CB_SCAN_UUID_LEN], uint32_t item_limit,
@@ -244,7 +242,7 @@ enum {
 
 typedef struct kv__cb_error_entry {
     uint16_t code;
-    char name[48]; /* e.g. "KEY_ENOENT"; truncated, printable ASCII only */
+    char name[48];  /* e.g. "KEY_ENOENT"; truncated, printable ASCII only */
     uint32_t attrs; /* KV__CB_ERRATTR_* */
 } kv__cb_error_entry;
 

@@ -346,9 +346,20 @@ char *kv_result_to_json(const kv_result *result, bool for_export);
 
 /* ---- Key listing and the change sequence. ---- */
 
+/* How much a listed key's record says. A memcached scan lists each key twice: first PARTIAL, as
+ * soon as the server's dump names it (CAS and expiry known; flags and size not: 0), then again
+ * COMPLETE once read back, or GONE when it vanished in between. Every other listing gives each
+ * key once, COMPLETE. A consumer that only wants whole records skips PARTIAL ones. */
+typedef enum kv_key_detail {
+    KV_KEY_COMPLETE = 0,
+    KV_KEY_PARTIAL,
+    KV_KEY_GONE
+} kv_key_detail;
+
 typedef struct kv_key_info {
     const char *key; /* points into the event's arena; not NUL-terminated */
     uint16_t key_len;
+    uint8_t detail;  /* kv_key_detail */
     uint32_t flags;
     uint32_t size;   /* value bytes */
     uint64_t cas;

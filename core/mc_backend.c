@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "mc_internal.h"
+#include "tls.h"
 #include "util_alloc.h"
 
 uint64_t kv__mc_now_ns(void)
@@ -55,6 +56,7 @@ static void mc_free(kv__mc *mc)
     free(mc->username);
     free(mc->sasl_mech);
     free(mc->cacert);
+    kv__tls_ctx_free(mc->tls_ctx);
     if (mc->password) {
         explicit_bzero(mc->password, strlen(mc->password));
         free(mc->password);
@@ -113,13 +115,17 @@ static kv_status mc_open(const kv_connspec *spec, const kv_open_options *options
                          void **state, char *errbuf, size_t errbuf_len)
 {
     *state = NULL;
-    if (spec->tls)
-        return kv_error_printf(errbuf, errbuf_len, KV_ERR_NOT_SUPPORTED,
-                               "memcached+tls:// is not supported yet; use memcached://");
     if (spec->nhosts == 0)
         return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "no memcached host given");
+    /* One TLS context for every connection of the store; a bad CA file fails the open. */
+    char tls_error[KV__MC_MESSAGE_MAX];
+    kv__tls_ctx *tls_ctx = NULL;
+    if (spec->tls &&
+        !(tls_ctx = kv__tls_ctx_new(spec->cacert, spec->verify, tls_error, sizeof tls_error)))
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "%s", tls_error);
     block_sigpipe_on_this_thread();
     kv__mc *mc = kv__xcalloc(1, sizeof *mc);
+    mc->tls_ctx = tls_ctx;
     mc->loop = loop;
     mc->timeout_ns = (uint64_t)(spec->timeout_s * 1e9);
     mc->username = spec->username ? strdup(spec->username) : NULL;

@@ -126,6 +126,7 @@ static void start_round(kv__mc_scan_node *sn)
 {
     sn->state = KV__SN_READING;
     sn->next = 0;
+    kv__stream_emit(sn->scan->stream, &sn->scan->batch); /* the last keys listed early */
     if (sn->dump_ended)
         kv__mc_conn_close(&sn->conn);
     else
@@ -178,6 +179,18 @@ static void dump_refused(kv__mc_scan_node *sn, const char *line, size_t len)
     }
 }
 
+/* A key is listed the moment the dump names it (PARTIAL: flags and size follow with the read-back),
+ * so a long list fills at the dump's pace. Export waits for the values instead. */
+static void list_early(kv__mc_scan *scan, const kv__mc_dump_entry *e)
+{
+    if (scan->stream->want_values)
+        return;
+    kv__key_batch_add(&scan->batch, e->key, e->key_len, 0, 0, e->cas, e->exp < 0 ? 0 : e->exp);
+    scan->batch.keys[scan->batch.count - 1].detail = KV_KEY_PARTIAL;
+    if (scan->batch.count >= scan->stream->batch_size)
+        kv__stream_emit(scan->stream, &scan->batch);
+}
+
 /* One dump line; false once the round must be read back first. */
 static bool dump_line(kv__mc_scan_node *sn, const char *line, size_t len)
 {
@@ -185,8 +198,10 @@ static bool dump_line(kv__mc_scan_node *sn, const char *line, size_t len)
     kv__mc_dump_entry entry;
     switch (kv__mc_parse_dump_line(line, len, &entry)) {
     case 1:
-        if (kv__stream_matches(scan->stream, entry.key, entry.key_len))
+        if (kv__stream_matches(scan->stream, entry.key, entry.key_len)) {
             add_candidate(sn, &entry);
+            list_early(scan, &entry);
+        }
         if (scan->stream->limit && scan->accepted + sn->ncands >= scan->stream->limit)
             sn->dump_ended = true; /* enough keys: the rest of the dump is not needed */
         return !sn->dump_ended && sn->ncands < KV__MC_CANDIDATES_MAX;

@@ -3,9 +3,9 @@
  * mc_scan_readback.c (reading each listed key back) (internal to core).
  *
  * Per node: probe that it speaks text (`mn`), stream `lru_crawler metadump all` on a connection
- * of its own, keep the entries that match the glob, and only once the dump has ended read each
- * one back (`mg <key> s f c t u`, plus v for export) for the flags and value length a 1.6.18
- * dump lacks. Reading back while the crawler runs would make it skip keys: it passes over any
+ * of its own, list each entry that matches the glob at once (KV_KEY_PARTIAL: key, CAS, expiry),
+ * and only once the dump has ended read each one back (`mg <key> s f c t u`, plus v for export)
+ * for the flags and value length a 1.6.18 dump lacks, listing it again COMPLETE (or GONE). Reading back while the crawler runs would make it skip keys: it passes over any
  * item whose lock is busy. A node keeps at most CANDIDATES_MAX entries; a bigger dump is read in
  * rounds (dump paused while a round is read back), where that skipping can happen again.
  */

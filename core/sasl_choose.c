@@ -76,14 +76,19 @@ bool kv__sasl_choose(const uint8_t *offered, size_t len, const char *forced, boo
     if (pick(offered, len, wanted, plain_allowed, choice))
         return true;
     if (wanted)
-        snprintf(why, why_cap, "the server offers the SASL mechanisms '%s', not %s "
-                 "(sasl_mech_force=%s)", text, wanted->cyrus, forced);
+        snprintf(why, why_cap,
+                 "the server offers the SASL mechanisms '%s', not %s "
+                 "(sasl_mech_force=%s)",
+                 text, wanted->cyrus, forced);
     else if (pick(offered, len, NULL, true, choice))
-        snprintf(why, why_cap, "the server offers only PLAIN, which would send the password "
+        snprintf(why, why_cap,
+                 "the server offers only PLAIN, which would send the password "
                  "in clear text without TLS; use TLS, or sasl_mech_force=PLAIN to accept that");
     else
-        snprintf(why, why_cap, "the server offers the SASL mechanisms '%s'; kvtui authenticates "
-                 "with SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1 or PLAIN", text);
+        snprintf(why, why_cap,
+                 "the server offers the SASL mechanisms '%s'; kvtui authenticates "
+                 "with SCRAM-SHA-512, SCRAM-SHA-256, SCRAM-SHA-1 or PLAIN",
+                 text);
     choice->mech = NULL;
     return false;
 }

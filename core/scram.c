@@ -158,8 +158,7 @@ static bool usable_credentials(const char *user, const char *password, char *why
 }
 
 kv__scram_result kv__scram_begin(kv__scram **out, const kv__sasl_mech *mech, const char *user,
-                                 const char *password, const char *nonce, char *why,
-                                 size_t why_cap)
+                                 const char *password, const char *nonce, char *why, size_t why_cap)
 {
     *out = NULL;
     const EVP_MD *md = mech ? digest_of(mech->hash) : NULL;
@@ -295,8 +294,8 @@ static kv__scram_result parse_server_first(const kv__scram *scram, const uint8_t
     return KV__SCRAM_OK;
 }
 
-static bool hmac(const EVP_MD *md, const uint8_t *key, size_t key_len, const void *data,
-                 size_t len, uint8_t *out)
+static bool hmac(const EVP_MD *md, const uint8_t *key, size_t key_len, const void *data, size_t len,
+                 uint8_t *out)
 {
     unsigned int n = 0;
     return HMAC(md, key, (int)key_len, data, len, out, &n) != NULL;
@@ -371,8 +370,8 @@ static bool answer_challenge(kv__scram *scram, const uint8_t *msg, size_t len,
     return proof64 != NULL;
 }
 
-kv__scram_result kv__scram_server_first(kv__scram *scram, const uint8_t *msg, size_t len,
-                                        char *why, size_t why_cap)
+kv__scram_result kv__scram_server_first(kv__scram *scram, const uint8_t *msg, size_t len, char *why,
+                                        size_t why_cap)
 {
     if (scram->step != SENT_FIRST) {
         say(why, why_cap, "the server sent a second SCRAM challenge");
@@ -408,8 +407,8 @@ static bool signature_matches(const kv__scram *scram, const char *value, size_t 
     return ok;
 }
 
-kv__scram_result kv__scram_server_final(kv__scram *scram, const uint8_t *msg, size_t len,
-                                        char *why, size_t why_cap)
+kv__scram_result kv__scram_server_final(kv__scram *scram, const uint8_t *msg, size_t len, char *why,
+                                        size_t why_cap)
 {
     const char *p = (const char *)msg, *end = p + len, *value;
     size_t value_len;
@@ -428,8 +427,9 @@ kv__scram_result kv__scram_server_final(kv__scram *scram, const uint8_t *msg, si
         return KV__SCRAM_NOT_PROVEN;
     }
     if (!signature_matches(scram, value, value_len)) {
-        say(why, why_cap, "the server could not prove it knows the password (wrong SCRAM "
-                          "signature): it may not be the server you meant");
+        say(why, why_cap,
+            "the server could not prove it knows the password (wrong SCRAM "
+            "signature): it may not be the server you meant");
         return KV__SCRAM_NOT_PROVEN;
     }
     scram->step = FINISHED;

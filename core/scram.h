@@ -91,11 +91,11 @@ kv__scram_result kv__scram_begin(kv__scram **out, const kv__sasl_mech *mech, con
 const char *kv__scram_output(const kv__scram *scram, size_t *len);
 /* The server-first message MSG (LEN bytes, not NUL-terminated): on success the output is the
  * client-final message. */
-kv__scram_result kv__scram_server_first(kv__scram *scram, const uint8_t *msg, size_t len,
-                                        char *why, size_t why_cap);
+kv__scram_result kv__scram_server_first(kv__scram *scram, const uint8_t *msg, size_t len, char *why,
+                                        size_t why_cap);
 /* The server-final message: KV__SCRAM_OK only when its v= proves the server knows the password. */
-kv__scram_result kv__scram_server_final(kv__scram *scram, const uint8_t *msg, size_t len,
-                                        char *why, size_t why_cap);
+kv__scram_result kv__scram_server_final(kv__scram *scram, const uint8_t *msg, size_t len, char *why,
+                                        size_t why_cap);
 /* Wipe and free (NULL is fine). */
 void kv__scram_free(kv__scram *scram);
 

@@ -76,6 +76,8 @@ struct ui_app {
     size_t key_selected, key_top;
     bool scanning;
     uint64_t scanned;
+    bool scan_has_partial;     /* the scan lists keys early (memcached): later records complete them */
+    int64_t scan_refreshed_ms; /* when the list was last sorted and filtered during the scan */
     uint64_t change_seq;
     bool change_seq_known;
     bool follow_changes; /* the backend has a change sequence */

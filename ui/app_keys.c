@@ -2,12 +2,15 @@
  * or periodic re-checks where there is none), and TTLs that reach zero. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 
 #define SCAN_BATCH 5000
 #define CHANGES_PER_POLL 2000
 #define RECHECK_SECONDS 5 /* without a change sequence: re-check the rows on screen this often */
+/* An unordered scan (memcached) is sorted and filtered at most this often while it streams in. */
+#define SCAN_REFRESH_MS 100
 
 /* The user pointer of stream events says which stream it is. */
 typedef enum stream_kind { STREAM_SCAN, STREAM_RECHECK, STREAM_CHANGES } stream_kind;
@@ -28,6 +31,8 @@ void ui_keys_start_scan(ui_app *app)
     ui_key_model_refresh(&app->keys);
     app->scanning = true;
     app->scanned = 0;
+    app->scan_has_partial = false;
+    app->scan_refreshed_ms = 0;
     /* Learn where the change sequence stands first, so no write made during the scan is lost. */
     app->follow_changes = true;
     app->changes_in_flight = true;
@@ -48,20 +53,50 @@ void ui_keys_recheck(ui_app *app, const char *key, size_t key_len)
     kv_client_scan(app->client, tag->key, 1, 1, tag);
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One key of the initial scan. A key listed early (PARTIAL) is completed, or dropped, by a later
+ * record of the same scan. */
+static void scan_key(ui_app *app, const kv_key_info *info)
+{
+    if (info->detail == KV_KEY_GONE) {
+        ui_key_model_remove(&app->keys, info->key, info->key_len);
+    } else if (info->detail == KV_KEY_COMPLETE && app->scan_has_partial) {
+        ui_key_model_put(&app->keys, info);
+    } else {
+        ui_key_model_append(&app->keys, info);
+        app->scanned++;
+        app->scan_has_partial |= info->detail == KV_KEY_PARTIAL;
+    }
+}
+
+/* A re-check wants the whole record: an early one is followed by its completion or its end. */
+static void recheck_key(ui_app *app, const kv_key_info *info, stream_tag *tag)
+{
+    if (info->detail != KV_KEY_COMPLETE)
+        return;
+    ui_key_model_put(&app->keys, info);
+    tag->found = true;
+}
+
 static void on_keys(ui_app *app, const kv_event *event, stream_tag *tag)
 {
     for (size_t i = 0; i < event->nkeys; i++) {
-        if (tag->kind == STREAM_SCAN) {
-            ui_key_model_append(&app->keys, &event->keys[i]);
-        } else {
-            ui_key_model_put(&app->keys, &event->keys[i]);
-            tag->found = true;
-        }
+        if (tag->kind == STREAM_SCAN)
+            scan_key(app, &event->keys[i]);
+        else
+            recheck_key(app, &event->keys[i], tag);
     }
-    if (tag->kind == STREAM_SCAN) {
-        app->scanned += event->nkeys;
-        if (app->keys.sorted_dirty) /* an unordered backend: sort and filter per batch */
-            ui_key_model_refresh(&app->keys);
+    int64_t now_ms = monotonic_ms();
+    if (tag->kind == STREAM_SCAN && app->keys.sorted_dirty &&
+        now_ms - app->scan_refreshed_ms >= SCAN_REFRESH_MS) {
+        ui_key_model_refresh(&app->keys); /* an unordered backend: sort and filter now and then */
+        app->scan_refreshed_ms = now_ms;
     }
     app->dirty |= UI_REDRAW_KEYS | UI_REDRAW_BAR;
 }

@@ -187,8 +187,10 @@ static void handle_stream_event(stream_state *state, const kv_event *event)
     if (event->id != state->id)
         return;
     if (event->type == KV_EVENT_KEYS) {
-        for (size_t i = 0; i < event->nkeys; i++)
-            kv_output_key_info(stdout, &event->keys[i], state->json);
+        for (size_t i = 0; i < event->nkeys; i++) {
+            if (event->keys[i].detail == KV_KEY_COMPLETE) /* whole records only */
+                kv_output_key_info(stdout, &event->keys[i], state->json);
+        }
         fflush(stdout);
     } else if (event->type == KV_EVENT_PROGRESS) {
         show_progress(state, event);

@@ -35,7 +35,7 @@ void ui_key_model_free(ui_key_model *model)
 
 void ui_key_model_clear(ui_key_model *model)
 {
-    model->arena_len = model->count = model->nsorted = model->nvisible = 0;
+    model->arena_len = model->count = model->nsorted = model->nsorted_clean = model->nvisible = 0;
     model->sorted_dirty = false;
 }
 
@@ -64,17 +64,44 @@ static int compare_sorted(const void *a, const void *b)
     return compare_ids(sort_model, *(const uint32_t *)a, *(const uint32_t *)b);
 }
 
+/* Merge the sorted run sorted[clean..n) into the sorted prefix sorted[0..clean), from the back,
+ * with the run copied aside. */
+static void merge_tail(ui_key_model *model, size_t clean)
+{
+    size_t n = model->nsorted, k = n - clean;
+    uint32_t *run = malloc(k * sizeof *run);
+    if (!run)
+        abort();
+    memcpy(run, model->sorted + clean, k * sizeof *run);
+    size_t i = clean, j = k, out = n;
+    while (j > 0) {
+        if (i > 0 && compare_ids(model, model->sorted[i - 1], run[j - 1]) > 0)
+            model->sorted[--out] = model->sorted[--i];
+        else
+            model->sorted[--out] = run[--j];
+    }
+    free(run);
+}
+
+/* Keys that came out of order are sorted among themselves and merged into the sorted prefix:
+ * O(n + k log k) for k new keys, so a scan in no order (memcached) costs a merge per batch rather
+ * than a sort of the whole list. */
 static void sort_if_needed(ui_key_model *model)
 {
     if (!model->sorted_dirty)
         return;
+    size_t clean = model->nsorted_clean;
     sort_model = model;
-    qsort(model->sorted, model->nsorted, sizeof *model->sorted, compare_sorted);
+    qsort(model->sorted + clean, model->nsorted - clean, sizeof *model->sorted, compare_sorted);
+    if (clean > 0)
+        merge_tail(model, clean);
+    model->nsorted_clean = model->nsorted;
     model->sorted_dirty = false;
 }
 
 static void fill_entry(ui_key_entry *entry, const kv_key_info *info)
 {
+    entry->partial = info->detail == KV_KEY_PARTIAL;
     entry->cas = info->cas;
     entry->expiry = info->expiry;
     entry->flags = info->flags;
@@ -120,6 +147,8 @@ void ui_key_model_append(ui_key_model *model, const kv_key_info *info)
         compare_ids(model, model->sorted[model->nsorted - 1], id) > 0)
         model->sorted_dirty = true;
     model->sorted[model->nsorted++] = id;
+    if (!model->sorted_dirty)
+        model->nsorted_clean = model->nsorted;
     /* In key order (the embedded store) the new key simply extends what the filter shows;
      * out of order, the next ui_key_model_refresh sorts and filters once. */
     if (!model->sorted_dirty && entry_matches(model, id))
@@ -170,7 +199,7 @@ void ui_key_model_put(ui_key_model *model, const kv_key_info *info)
     memmove(model->sorted + at + 1, model->sorted + at,
             (model->nsorted - at) * sizeof *model->sorted);
     model->sorted[at] = id;
-    model->nsorted++;
+    model->nsorted_clean = ++model->nsorted;
     if (entry_matches(model, id))
         visible_insert(model, visible_position(model, id), id);
 }
@@ -185,7 +214,7 @@ bool ui_key_model_remove(ui_key_model *model, const char *key, size_t key_len)
     model->entries[id].removed = true;
     memmove(model->sorted + at, model->sorted + at + 1,
             (model->nsorted - at - 1) * sizeof *model->sorted);
-    model->nsorted--;
+    model->nsorted_clean = --model->nsorted;
     long row = ui_key_model_row_of(model, id);
     if (row >= 0) {
         memmove(model->visible + row, model->visible + row + 1,

@@ -20,6 +20,7 @@ typedef struct ui_key_entry {
     uint32_t size;
     uint16_t key_len;
     bool removed;        /* dropped: kept in the arena until the next compaction */
+    bool partial;        /* listed before its flags and size are known (kv_key_detail) */
 } ui_key_entry;
 
 typedef struct ui_key_model {
@@ -29,7 +30,8 @@ typedef struct ui_key_model {
     size_t count, capacity;
     uint32_t *sorted; /* entry ids in key order (removed ones left out) */
     size_t nsorted;
-    bool sorted_dirty; /* entries were added out of order: sort before the next use */
+    size_t nsorted_clean; /* sorted[0..nsorted_clean) is in key order; the rest came after */
+    bool sorted_dirty;    /* entries were added out of order: sort before the next use */
     uint32_t *visible; /* entry ids the filter shows, in key order */
     size_t nvisible, visible_cap;
     char filter[256];

@@ -67,8 +67,11 @@ static void draw_row(ui_pane *pane, ui_app *app, int y, size_t row)
     char meta[64], ttl[24];
     int64_t left = ui_key_ttl_left(entry, app->now);
     ui_ttl_text(ttl, sizeof ttl, left);
-    snprintf(meta, sizeof meta, " %-6s %8u ", kv_format_name(kv_format_of_flags(entry->flags)),
-             entry->size);
+    if (entry->partial) /* listed before its flags and size were read back */
+        snprintf(meta, sizeof meta, " %-6s %8s ", "...", "...");
+    else
+        snprintf(meta, sizeof meta, " %-6s %8u ",
+                 kv_format_name(kv_format_of_flags(entry->flags)), entry->size);
     wmove(w, y, key_cols > 0 ? key_cols : 0);
     ui_draw_plain(w, meta, META_COLS, base);
     bool warn = left >= 0 && left <= TTL_WARNING_SECONDS;

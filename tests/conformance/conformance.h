@@ -29,6 +29,7 @@ typedef struct conf_caps {
     bool cas_increasing;    /* CAS grows with every mutation across the store */
     bool scan;              /* key listing works; else the scan ends with NotSupportedError */
     bool sorted_scan;       /* scan yields keys in byte order */
+    bool early_listing;     /* scan lists each key PARTIAL first, then COMPLETE (memcached) */
     bool expiry_readable;   /* results carry the expiry; else expiry is -1 ("unknown") */
     bool expiry_exact;      /* the expiry read back is exactly the one set (else within 2 s) */
     int max_persist_to;     /* highest persist_to honoured */
@@ -68,8 +69,10 @@ typedef struct conf_key_info {
 } conf_key_info;
 
 typedef struct conf_scan {
-    conf_key_info *keys;
+    conf_key_info *keys; /* the COMPLETE records */
     size_t count;
+    size_t early; /* KV_KEY_PARTIAL records: each must be followed by its COMPLETE or GONE one */
+    size_t gone;
     size_t batches;
     kv_status status; /* of the KV_EVENT_DONE */
 } conf_scan;

@@ -40,6 +40,7 @@ static const conf_caps caps_table[] = {
      .cas_increasing = true,
      .scan = true,
      .sorted_scan = true,
+     .early_listing = false,
      .expiry_readable = true,
      .expiry_exact = true,
      .max_persist_to = 1,
@@ -55,6 +56,7 @@ static const conf_caps caps_table[] = {
      .cas_increasing = false,
      .scan = true,
      .sorted_scan = false,
+     .early_listing = true,
      .expiry_readable = true,
      .expiry_exact = false,
      .max_persist_to = 0,
@@ -70,6 +72,7 @@ static const conf_caps caps_table[] = {
      .cas_increasing = false,
      .scan = false,
      .sorted_scan = false,
+     .early_listing = false,
      .expiry_readable = false,
      .expiry_exact = false,
      .max_persist_to = 0,
@@ -85,6 +88,7 @@ static const conf_caps caps_table[] = {
      .cas_increasing = false,
      .scan = true,
      .sorted_scan = false,
+     .early_listing = false,
      .expiry_readable = true,
      .expiry_exact = true,
      .max_persist_to = 1,
@@ -278,8 +282,13 @@ static void copy_keys(conf_scan *scan, const kv_event *event)
     assert_non_null(scan->keys);
     for (size_t i = 0; i < event->nkeys; i++) {
         const kv_key_info *in = &event->keys[i];
-        conf_key_info *out = &scan->keys[scan->count++];
         assert_in_range(in->key_len, 1, KV_KEY_MAX);
+        assert_in_range(in->detail, KV_KEY_COMPLETE, KV_KEY_GONE);
+        scan->early += in->detail == KV_KEY_PARTIAL;
+        scan->gone += in->detail == KV_KEY_GONE;
+        if (in->detail != KV_KEY_COMPLETE)
+            continue;
+        conf_key_info *out = &scan->keys[scan->count++];
         memcpy(out->key, in->key, in->key_len);
         out->key[in->key_len] = '\0';
         out->key_len = in->key_len;
@@ -298,6 +307,9 @@ void conf_scan_run(kv_client *client, const char *glob, size_t batch, size_t lim
         kv_event *event = conf_wait_event(client, id);
         if (event->type == KV_EVENT_DONE) {
             scan->status = event->status;
+            assert_int_equal(event->items, scan->count); /* a key listed twice counts once */
+            if (scan->status == KV_OK && scan->early > 0) /* every early key was settled */
+                assert_int_equal(scan->early, scan->count + scan->gone);
             kv_event_free(event);
             return;
         }

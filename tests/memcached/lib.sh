@@ -259,3 +259,131 @@ mc_require_backend() {
         exit 1
     fi
 }
+
+# ---- Appended for the SCRAM tests (test_sasl_scram.sh) ----
+#   mc_set_sasl_mechs MECHS      after mc_start --sasl: set Cyrus SASL's mech_list (e.g.
+#                                "scram-sha-256", "scram-sha-1 plain") and restart every node on
+#                                its port, since memcached reads the SASL config only at start.
+#                                The sasldb keeps only userPassword, from which Cyrus's SCRAM
+#                                plugin derives its secrets.
+mc_set_sasl_mechs() {
+    local i
+    if [ "$MC_SASL" != 1 ]; then
+        echo "mc_set_sasl_mechs: call mc_start --sasl first" >&2
+        return 2
+    fi
+    printf 'mech_list: %s\nsasldb_path: %s\n' "$1" "$MC_DIR/sasl/sasldb" >"$MC_DIR/sasl/memcached.conf"
+    for i in "${!MC_PORTS[@]}"; do
+        mc_kill_node "$i"
+        mc_restart_node "$i"
+    done
+}
+
+# ---- Appended for the TLS tests (test_tls.sh) ----
+#   mc_tls_require               print "SKIP: ..." and exit 0 unless memcached was built with TLS
+#                                (-Z) and the openssl tool is installed
+#   mc_tls_certs                 make, in MC_TLS ($MC_DIR/tls): ca.pem (the test CA), other-ca.pem
+#                                (an unrelated CA) and server certificates signed by the test CA,
+#                                each as NAME.key plus NAME-chain.pem (certificate, then the CA):
+#                                  good     SAN IP:127.0.0.1 and DNS:localhost, valid now
+#                                  expired  the same names, valid only in January 2020
+#                                  other    SAN DNS:other.example only
+#   mc_start_tls NAME [--sasl] [-n N]
+#                                mc_start with memcached -Z serving certificate NAME; MC_URL is
+#                                then memcached+tls://MC_SERVERS?cacert=$MC_TLS/ca.pem
+MC_TLS=$MC_DIR/tls
+
+mc_tls_require() {
+    mc_require
+    if ! command -v openssl >/dev/null 2>&1; then
+        echo "SKIP: the openssl tool is not installed (apt-get install openssl)"
+        exit 0
+    fi
+    local help
+    help=$(memcached -h 2>/dev/null || true) # not grep -q in a pipe: pipefail would see SIGPIPE
+    if [[ "$help" != *--enable-ssl* ]]; then
+        echo "SKIP: this memcached was built without TLS (no -Z, --enable-ssl)"
+        exit 0
+    fi
+}
+
+# The openssl configuration: an `openssl ca` database per CA (it can back-date certificates,
+# which `openssl x509` in OpenSSL 3.0 cannot) and the extensions of each kind of certificate.
+_mc_tls_config() {
+    cat <<CONF
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = kvtui test
+[ test_ca ]
+dir = $MC_TLS/db
+database = \$dir/index.txt
+new_certs_dir = \$dir
+serial = \$dir/serial
+default_md = sha256
+policy = any_name
+unique_subject = no
+email_in_dn = no
+[ any_name ]
+commonName = supplied
+[ v3_ca ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[ server_local ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+[ server_other ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:other.example
+CONF
+}
+
+# _mc_tls_ca NAME: a self-signed CA certificate NAME.pem with its key NAME.key.
+_mc_tls_ca() {
+    openssl req -x509 -config "$MC_TLS/openssl.cnf" -extensions v3_ca -newkey ec \
+        -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$MC_TLS/$1.key" -out "$MC_TLS/$1.pem" \
+        -days 30 -subj "/CN=kvtui $1" 2>>"$MC_TLS/openssl.log"
+}
+
+# _mc_tls_server NAME EXTENSIONS CN DATES...: a server key and certificate signed by the test CA.
+_mc_tls_server() {
+    local name=$1 ext=$2 cn=$3
+    shift 3
+    openssl req -new -config "$MC_TLS/openssl.cnf" -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+        -nodes -keyout "$MC_TLS/$name.key" -out "$MC_TLS/$name.csr" -subj "/CN=$cn" \
+        2>>"$MC_TLS/openssl.log"
+    openssl ca -batch -config "$MC_TLS/openssl.cnf" -name test_ca -cert "$MC_TLS/ca.pem" \
+        -keyfile "$MC_TLS/ca.key" -extensions "$ext" -notext "$@" -in "$MC_TLS/$name.csr" \
+        -out "$MC_TLS/$name.pem" >>"$MC_TLS/openssl.log" 2>&1
+    cat "$MC_TLS/$name.pem" "$MC_TLS/ca.pem" >"$MC_TLS/$name-chain.pem"
+}
+
+mc_tls_certs() {
+    mkdir -p "$MC_TLS/db"
+    : >"$MC_TLS/db/index.txt"
+    echo 1000 >"$MC_TLS/db/serial"
+    _mc_tls_config >"$MC_TLS/openssl.cnf"
+    if ! { _mc_tls_ca ca && _mc_tls_ca other-ca &&
+        _mc_tls_server good server_local localhost -days 30 &&
+        _mc_tls_server expired server_local localhost -startdate 200101000000Z \
+            -enddate 200201000000Z &&
+        _mc_tls_server other server_other other.example -days 30; }; then
+        echo "mc_tls_certs: openssl failed:" >&2
+        cat "$MC_TLS/openssl.log" >&2
+        return 1
+    fi
+}
+
+mc_start_tls() {
+    local name=$1
+    shift
+    mc_start "$@" -- -Z -o "ssl_chain_cert=$MC_TLS/$name-chain.pem,ssl_key=$MC_TLS/$name.key"
+    MC_URL="memcached+tls://$MC_SERVERS?cacert=$MC_TLS/ca.pem"
+    if [ "$MC_SASL" = 1 ]; then MC_URL+="&username=$MC_SASL_USER"; fi
+}

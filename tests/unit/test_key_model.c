@@ -59,6 +59,39 @@ static void keys_out_of_order_are_sorted_by_refresh(void **state)
     ui_key_model_free(&m);
 }
 
+/* An unordered scan arrives in batches: each batch is merged into what is already sorted, and a
+ * key listed early (PARTIAL) is completed in place or dropped when it turned out GONE. */
+static void batches_merge_and_early_keys_are_completed(void **state)
+{
+    (void)state;
+    ui_key_model m;
+    ui_key_model_init(&m);
+    static const char *const first[] = {"m", "c", "x", "a"}, *const second[] = {"b", "z", "d"};
+    for (size_t i = 0; i < 4; i++) {
+        kv_key_info k = info(first[i]);
+        k.detail = KV_KEY_PARTIAL;
+        ui_key_model_append(&m, &k);
+    }
+    ui_key_model_refresh(&m);
+    assert_string_equal(shown(&m), "a c m x");
+    assert_true(ui_key_model_visible(&m, 0)->partial);
+    for (size_t i = 0; i < 3; i++) {
+        kv_key_info k = info(second[i]);
+        ui_key_model_append(&m, &k);
+    }
+    kv_key_info done = info("c");
+    done.size = 42;
+    ui_key_model_put(&m, &done); /* sorts the second batch in first */
+    assert_true(ui_key_model_remove(&m, "x", 1));
+    ui_key_model_refresh(&m);
+    assert_string_equal(shown(&m), "a b c d m z");
+    const ui_key_entry *c = ui_key_model_visible(&m, 2);
+    assert_false(c->partial);
+    assert_int_equal(c->size, 42);
+    assert_int_equal(m.nsorted, 6);
+    ui_key_model_free(&m);
+}
+
 static void a_put_key_lands_in_its_row_and_a_removed_one_goes(void **state)
 {
     (void)state;
@@ -113,6 +146,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(keys_in_order_are_filtered_as_they_stream),
         cmocka_unit_test(keys_out_of_order_are_sorted_by_refresh),
+        cmocka_unit_test(batches_merge_and_early_keys_are_completed),
         cmocka_unit_test(a_put_key_lands_in_its_row_and_a_removed_one_goes),
         cmocka_unit_test(filters_narrow_widen_and_glob),
     };
