@@ -456,15 +456,14 @@ void kv__mc_conn_pause(kv__mc_conn *conn, bool paused)
         tls_resume(conn->sock);
 }
 
-
 /* A TLS failure: during the handshake it is a failed connect (was_open false, so the node backs
  * off and fails what waits with this message); afterwards the connection broke. */
 static void tls_failed(kv__mc_conn *conn, const char *reason)
 {
     char message[KV__MC_MESSAGE_MAX];
     if (conn->state == KV__MC_OPEN)
-        snprintf(message, sizeof message, "TLS error on the connection to %s: %s",
-                 conn->node->name, reason);
+        snprintf(message, sizeof message, "TLS error on the connection to %s: %s", conn->node->name,
+                 reason);
     else
         snprintf(message, sizeof message, "TLS handshake with %s failed: %s", conn->node->name,
                  reason);
@@ -557,8 +556,8 @@ static void tls_start(kv__mc_sock *sock)
 {
     kv__mc_conn *conn = sock->conn;
     char reason[KV__MC_MESSAGE_MAX / 2];
-    sock->tls = kv__tls_session_new(conn->mc->tls_ctx, conn->node->host.host, reason,
-                                    sizeof reason);
+    sock->tls =
+        kv__tls_session_new(conn->mc->tls_ctx, conn->node->host.host, reason, sizeof reason);
     if (!sock->tls) {
         tls_failed(conn, reason);
         return;

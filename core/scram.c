@@ -134,7 +134,7 @@ static bool valid_nonce(const char *nonce)
 
 static void set_output(kv__scram *scram, char *message)
 {
-    free(scram->output);
+    wipe_free(scram->output);
     scram->output = message;
     scram->output_len = strlen(message);
 }
@@ -146,12 +146,14 @@ static bool usable_credentials(const char *user, const char *password, char *why
         say(why, cap, "SCRAM needs a username");
         return false;
     }
-    if (!printable_ascii(user) || !printable_ascii(password)) {
+    const char *bad = !printable_ascii(user)       ? "username"
+                      : !printable_ascii(password) ? "password"
+                                                   : NULL;
+    if (bad) {
         say(why, cap,
-            "the %s holds bytes other than printable ASCII, which SCRAM would need SASLprep "
-            "for (not implemented); use an ASCII %s or sasl_mech_force=PLAIN",
-            printable_ascii(user) ? "password" : "username",
-            printable_ascii(user) ? "password" : "username");
+            "the %s holds bytes other than printable ASCII, for which SCRAM would need SASLprep "
+            "(not implemented); use an ASCII %s or sasl_mech_force=PLAIN",
+            bad, bad);
         return false;
     }
     return true;

@@ -239,8 +239,8 @@ kv__tls_result kv__tls_read(kv__tls_session *session, void *buf, size_t cap, siz
     return outcome(session, 0, message, message_cap);
 }
 
-kv__tls_result kv__tls_write(kv__tls_session *session, const void *data, size_t len,
-                             char *message, size_t message_cap)
+kv__tls_result kv__tls_write(kv__tls_session *session, const void *data, size_t len, char *message,
+                             size_t message_cap)
 {
     ERR_clear_error();
     size_t written = 0;

@@ -50,8 +50,8 @@ kv__tls_result kv__tls_handshake(kv__tls_session *session, char *message, size_t
 kv__tls_result kv__tls_read(kv__tls_session *session, void *buf, size_t cap, size_t *len,
                             char *message, size_t message_cap);
 /* Encrypt all LEN bytes of DATA into the pending output: OK or ERROR with MESSAGE. */
-kv__tls_result kv__tls_write(kv__tls_session *session, const void *data, size_t len,
-                             char *message, size_t message_cap);
+kv__tls_result kv__tls_write(kv__tls_session *session, const void *data, size_t len, char *message,
+                             size_t message_cap);
 /* Ciphertext waiting to be sent to the peer. */
 size_t kv__tls_output_len(const kv__tls_session *session);
 /* Move up to CAP bytes of that ciphertext into OUT; returns how many. */

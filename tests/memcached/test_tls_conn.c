@@ -29,7 +29,7 @@ typedef struct probe {
     kv__mc_conn conn;
     uv_timer_t resume, guard;
     const char *request;
-    bool sensitive;       /* mark the request as holding a password */
+    bool sensitive;        /* mark the request as holding a password */
     const char *reply_end; /* the reply is complete when it ends with this */
     size_t read_chunk;     /* read_space offers this many bytes at a time */
     bool pause_each_read;
@@ -101,8 +101,8 @@ static const kv__mc_conn_ops probe_ops = {
 static void on_guard(uv_timer_t *timer)
 {
     probe *p = timer->data;
-    snprintf(p->down, sizeof p->down, "no complete reply within %d ms (%zu bytes so far)",
-             GUARD_MS, p->reply_len);
+    snprintf(p->down, sizeof p->down, "no complete reply within %d ms (%zu bytes so far)", GUARD_MS,
+             p->reply_len);
     uv_stop(&p->loop);
 }
 
