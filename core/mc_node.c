@@ -255,10 +255,13 @@ static void bin_drained(kv__mc_conn *conn)
 }
 
 /* A drop fails what was sent and retries once at once for what waits; a failed connect fails
- * everything that waits and backs off. */
+ * everything that waits and backs off. A connection that broke during its handshake counts as a
+ * failed connect: a wrong service on the port breaks every handshake, and what waits must hear
+ * so at once rather than wait out its timeout. */
 static void bin_down(kv__mc_conn *conn, kv_status status, const char *message, bool was_open)
 {
     kv__mc_node *node = conn->owner;
+    was_open = was_open && node->ready;
     node->ready = false;
     kv__mc_sasl_reset(node);
     fail_list(&node->sent, status, message, true);
