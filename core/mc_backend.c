@@ -32,6 +32,8 @@ static void on_tick(uv_timer_t *timer)
     for (size_t i = 0; i < mc->nnodes; i++)
         busy |= kv__mc_node_tick(&mc->nodes[i], now);
     busy |= kv__mc_scans_tick(mc, now);
+    if (mc->flavor)
+        busy |= mc->flavor->tick(mc, now);
     if (!busy && !mc->closing) {
         uv_timer_stop(&mc->tick);
         mc->tick_running = false;
@@ -49,6 +51,8 @@ void kv__mc_arm_tick(kv__mc *mc)
 
 static void mc_free(kv__mc *mc)
 {
+    if (mc->flavor)
+        mc->flavor->free(mc);
     for (size_t i = 0; i < mc->nnodes; i++)
         kv__mc_node_free(&mc->nodes[i]);
     free(mc->nodes);
@@ -83,6 +87,8 @@ static void teardown(uv_timer_t *timer)
 {
     kv__mc *mc = timer->data;
     kv__mc_scans_close(mc);
+    if (mc->flavor)
+        mc->flavor->shutdown(mc);
     for (size_t i = 0; i < mc->nnodes; i++)
         kv__mc_node_shutdown(&mc->nodes[i]);
     mc->handles++; /* the tick timer itself */
@@ -90,7 +96,7 @@ static void teardown(uv_timer_t *timer)
     uv_close((uv_handle_t *)&mc->tick, tick_closed);
 }
 
-static void mc_close(void *state, void (*done)(void *arg), void *arg)
+void kv__mc_close(void *state, void (*done)(void *arg), void *arg)
 {
     kv__mc *mc = state;
     mc->closing = true;
@@ -111,12 +117,10 @@ static void block_sigpipe_on_this_thread(void)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
-static kv_status mc_open(const kv_connspec *spec, const kv_open_options *options, uv_loop_t *loop,
-                         void **state, char *errbuf, size_t errbuf_len)
+kv_status kv__mc_create(const kv_connspec *spec, const kv_open_options *options, uv_loop_t *loop,
+                        size_t nodes_cap, kv__mc **out, char *errbuf, size_t errbuf_len)
 {
-    *state = NULL;
-    if (spec->nhosts == 0)
-        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "no memcached host given");
+    *out = NULL;
     /* One TLS context for every connection of the store; a bad CA file fails the open. */
     char tls_error[KV__MC_MESSAGE_MAX];
     kv__tls_ctx *tls_ctx = NULL;
@@ -134,40 +138,69 @@ static kv_status mc_open(const kv_connspec *spec, const kv_open_options *options
     mc->tls = spec->tls;
     mc->cacert = spec->cacert ? strdup(spec->cacert) : NULL;
     mc->verify = spec->verify;
-    mc->nnodes = spec->nhosts;
-    mc->nodes = kv__xcalloc(spec->nhosts, sizeof *mc->nodes);
-    for (size_t i = 0; i < spec->nhosts; i++)
-        kv__mc_node_init(&mc->nodes[i], mc, i, &spec->hosts[i]);
-    kv__mc_ring_build(&mc->ring, spec->hosts, spec->nhosts, spec->ketama);
+    mc->nodes_cap = nodes_cap;
+    mc->nodes = kv__xcalloc(nodes_cap, sizeof *mc->nodes);
     uv_timer_init(loop, &mc->tick);
     mc->tick.data = mc;
+    *out = mc;
+    return KV_OK;
+}
+
+kv__mc_node *kv__mc_add_node(kv__mc *mc, const kv_host *host)
+{
+    if (mc->nnodes == mc->nodes_cap)
+        return NULL;
+    kv__mc_node *node = &mc->nodes[mc->nnodes];
+    kv__mc_node_init(node, mc, mc->nnodes, host);
+    mc->nnodes++;
+    return node;
+}
+
+static kv_status mc_open(const kv_connspec *spec, const kv_open_options *options, uv_loop_t *loop,
+                         void **state, char *errbuf, size_t errbuf_len)
+{
+    *state = NULL;
+    if (spec->nhosts == 0)
+        return kv_error_printf(errbuf, errbuf_len, KV_ERR_ARGUMENT, "no memcached host given");
+    kv__mc *mc;
+    kv_status status = kv__mc_create(spec, options, loop, spec->nhosts, &mc, errbuf, errbuf_len);
+    if (status != KV_OK)
+        return status;
+    for (size_t i = 0; i < spec->nhosts; i++)
+        kv__mc_add_node(mc, &spec->hosts[i]);
+    kv__mc_ring_build(&mc->ring, spec->hosts, spec->nhosts, spec->ketama);
     for (size_t i = 0; i < mc->nnodes; i++)
         kv__mc_node_ensure(&mc->nodes[i]);
     *state = mc;
     return KV_OK;
 }
 
-static void mc_execute(void *state, kv__op *op)
+void kv__mc_execute(void *state, kv__op *op)
 {
     kv__mc *mc = state;
+    if (mc->flavor) {
+        if (!mc->flavor->refused(mc, op))
+            mc->flavor->route(mc, op);
+        return;
+    }
     if (kv__mc_op_refused(op))
         return;
     const kv_request *r = op->request;
-    kv__mc_node_submit(&mc->nodes[kv__mc_ring_node(&mc->ring, r->key, r->key_len)], op);
+    kv__mc_node_submit(&mc->nodes[kv__mc_ring_node(&mc->ring, r->key, r->key_len)], op, 0);
 }
 
-static void mc_execute_batch(void *state, kv__op **ops, size_t count)
+void kv__mc_execute_batch(void *state, kv__op **ops, size_t count)
 {
     for (size_t i = 0; i < count; i++)
-        mc_execute(state, ops[i]);
+        kv__mc_execute(state, ops[i]);
 }
 
 const kv__backend_ops kv__memcached_backend = {
     .name = "memcached",
     .open = mc_open,
-    .close = mc_close,
-    .execute = mc_execute,
-    .execute_batch = mc_execute_batch,
+    .close = kv__mc_close,
+    .execute = kv__mc_execute,
+    .execute_batch = kv__mc_execute_batch,
     .scan = kv__mc_scan_start,
     .scan_cancel = kv__mc_scan_cancel,
     .changes = NULL,

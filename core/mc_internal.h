@@ -181,17 +181,28 @@ typedef enum kv__mc_req_kind {
     KV__MC_REQ_OP,
     KV__MC_REQ_SASL_LIST,
     KV__MC_REQ_SASL_AUTH,
-    KV__MC_REQ_SASL_STEP
+    KV__MC_REQ_SASL_STEP,
+    KV__MC_REQ_CALL /* any other request, answered through a callback */
 } kv__mc_req_kind;
 
-/* A binary request, waiting or sent. An op that timed out after it was sent stays in the sent
- * list with op NULL, so its late answer is recognised and dropped. */
+/* The answer P to a call, or (P NULL) why there is none: STATUS and MESSAGE. */
+typedef void (*kv__mc_call_cb)(kv__mc_node *node, void *arg, const kv__mcbp_packet *p,
+                               kv_status status, const char *message);
+
+/* A binary request, waiting or sent. An op or call that timed out after it was sent stays in the
+ * sent list with op / cb NULL, so its late answer is recognised and dropped. */
 typedef struct kv__mc_req {
     struct kv__mc_req *next;
     kv__mc_req_kind kind;
     uint32_t opaque;
+    uint16_t vbucket; /* Couchbase: the vbucket of the op's key */
+    bool handshake;   /* sent while connecting: a timeout breaks the connection */
     uint64_t deadline_ns;
     kv__op *op;
+    kv__mc_call_cb cb;
+    void *arg;
+    uint8_t *frame; /* a call waiting to be sent: its encoded bytes */
+    size_t frame_len;
 } kv__mc_req;
 
 typedef struct kv__mc_reqlist {
@@ -264,8 +275,14 @@ void kv__mc_node_init(kv__mc_node *node, kv__mc *mc, size_t index, const kv_host
 /* Fail everything the node holds (closing) and close its connections. */
 void kv__mc_node_shutdown(kv__mc_node *node);
 void kv__mc_node_free(kv__mc_node *node);
-/* Queue OP for the node: sent once the connection is ready; completed exactly once. */
-void kv__mc_node_submit(kv__mc_node *node, kv__op *op);
+/* Queue OP for the node (with its VBUCKET on Couchbase, else 0): sent once the connection is
+ * ready; completed exactly once. */
+void kv__mc_node_submit(kv__mc_node *node, kv__op *op, uint16_t vbucket);
+/* Queue request R (its opaque is set here) like an operation; CB hears exactly once. */
+void kv__mc_node_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb, void *arg);
+/* Send request R at once, as a step of the connection's handshake (a timeout breaks it). */
+void kv__mc_node_handshake_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
+                                void *arg);
 /* Send a handshake request now (the connection is open but not ready). */
 void kv__mc_node_send_internal(kv__mc_node *node, kv__mc_req_kind kind, uint8_t opcode,
                                const void *key, uint16_t key_len, const void *value,
@@ -282,6 +299,8 @@ bool kv__mc_node_ensure(kv__mc_node *node);
 /* mc_sasl.c */
 void kv__mc_sasl_start(kv__mc_node *node);
 void kv__mc_sasl_answer(kv__mc_node *node, const kv__mc_req *req, const kv__mcbp_packet *p);
+/* SASL succeeded (or the server has none): the handshake goes on (Couchbase) or ends. */
+void kv__mc_sasl_done(kv__mc_node *node);
 /* Forget the handshake state of a connection that went down (or a node being freed). */
 void kv__mc_sasl_reset(kv__mc_node *node);
 
@@ -303,8 +322,8 @@ void kv__mc_text_init(kv__mc_node *node);
 
 /* Refuse what memcached cannot do (replicas, locks, durability) before anything is sent. */
 bool kv__mc_op_refused(kv__op *op);
-/* Encode OP into CONN's output with OPAQUE. */
-void kv__mc_op_encode(kv__mc_conn *conn, const kv__op *op, uint32_t opaque);
+/* Encode OP into CONN's output with OPAQUE and VBUCKET. */
+void kv__mc_op_encode(kv__mc_conn *conn, const kv__op *op, uint32_t opaque, uint16_t vbucket);
 /* The server answered OP: fill the result and complete it (or read its expiry first). */
 void kv__mc_op_answer(kv__mc_node *node, kv__op *op, const kv__mcbp_packet *p);
 /* Fail OP with STATUS, quoting its key in MESSAGE's context; then complete it. */
@@ -320,12 +339,39 @@ void kv__mc_scan_cancel(void *state, kv__stream *stream);
 void kv__mc_scans_close(kv__mc *mc);
 bool kv__mc_scans_tick(kv__mc *mc, uint64_t now_ns);
 
+/* ---- Flavors: what Couchbase (cb_*.c) does differently on this machinery ---- */
+
+typedef struct kv__mc_flavor {
+    const char *name;
+    /* A new binary connection is open: run the handshake, ending in kv__mc_node_ready or
+     * kv__mc_node_refuse (kv__mc_sasl_start and kv__mc_sasl_done help). */
+    void (*handshake)(kv__mc_node *node);
+    /* SASL is done on NODE: go on with the handshake. */
+    void (*authenticated)(kv__mc_node *node);
+    /* Send OP to its node; fail it when it cannot go anywhere. */
+    void (*route)(kv__mc *mc, kv__op *op);
+    /* Fail what the store cannot do before anything is sent; true when OP was failed. */
+    bool (*refused)(kv__mc *mc, kv__op *op);
+    /* The answer P to OP, before the common handling: true when the flavor took OP over
+     * (NOT_MY_VBUCKET: send it again elsewhere; durability: observe before completing). */
+    bool (*answered)(kv__mc_node *node, kv__op *op, const kv__mcbp_packet *p);
+    /* OP succeeded and the stored expiry must be read: read it, then complete OP. */
+    void (*read_expiry)(kv__mc_node *node, kv__op *op);
+    /* Periodic work (deadlines, map refresh); true while busy. */
+    bool (*tick)(kv__mc *mc, uint64_t now_ns);
+    /* Closing: finish what the flavor holds (scans, observes). */
+    void (*shutdown)(kv__mc *mc);
+    void (*free)(kv__mc *mc);
+} kv__mc_flavor;
+
 /* ---- mc_backend.c ---- */
 
 struct kv__mc {
+    const kv__mc_flavor *flavor; /* NULL = plain memcached */
+    void *flavor_state;
     uv_loop_t *loop;
-    kv__mc_node *nodes;
-    size_t nnodes;
+    kv__mc_node *nodes; /* never moves: connections point into it */
+    size_t nnodes, nodes_cap;
     kv__mc_ring ring;
     uint64_t timeout_ns;
     char *username;
@@ -345,6 +391,16 @@ struct kv__mc {
     void (*close_done)(void *arg);   /* set by the teardown: call once every handle closed */
     void *close_arg;
 };
+
+/* The store with its settings, TLS context and tick, but no nodes yet (room for NODES_CAP). */
+kv_status kv__mc_create(const kv_connspec *spec, const kv_open_options *options, uv_loop_t *loop,
+                        size_t nodes_cap, kv__mc **out, char *errbuf, size_t errbuf_len);
+/* A new node for HOST (not connected yet); NULL when there is no room. */
+kv__mc_node *kv__mc_add_node(kv__mc *mc, const kv_host *host);
+/* The backend entry points, shared with the Couchbase backend. */
+void kv__mc_close(void *state, void (*done)(void *arg), void *arg);
+void kv__mc_execute(void *state, kv__op *op);
+void kv__mc_execute_batch(void *state, kv__op **ops, size_t count);
 
 uint64_t kv__mc_now_ns(void);
 /* Nanoseconds from SINCE to NOW; 0 when SINCE was taken after NOW (within the same tick). */

@@ -63,8 +63,15 @@ void kv__mc_op_fail(kv__op *op, kv_status status, const char *message)
     kv__op_complete(op);
 }
 
+static void req_free(kv__mc_req *req)
+{
+    free(req->frame);
+    free(req);
+}
+
 /* Fail every request of LIST; sent operations learn that they may have been applied. */
-static void fail_list(kv__mc_reqlist *list, kv_status status, const char *message, bool sent)
+static void fail_list(kv__mc_node *node, kv__mc_reqlist *list, kv_status status,
+                      const char *message, bool sent)
 {
     char text[KV__MC_MESSAGE_MAX];
     snprintf(text, sizeof text, "%s%s", message,
@@ -72,9 +79,13 @@ static void fail_list(kv__mc_reqlist *list, kv_status status, const char *messag
                                               : "");
     for (kv__mc_req *req; (req = list_pop(list));) {
         kv__op *op = req->op;
-        free(req);
+        kv__mc_call_cb cb = req->cb;
+        void *arg = req->arg;
+        req_free(req);
         if (op)
             kv__mc_op_fail(op, status, sent && kv_op_is_mutation(op->request->op) ? text : message);
+        else if (cb)
+            cb(node, arg, NULL, status, message);
     }
 }
 
@@ -83,7 +94,13 @@ static void send_waiting(kv__mc_node *node)
     kv__mc_conn *conn = &node->bin;
     while (node->ready && node->waiting.head && kv__mc_conn_backlog(conn) < BACKLOG_HIGH) {
         kv__mc_req *req = list_pop(&node->waiting);
-        kv__mc_op_encode(conn, req->op, req->opaque);
+        if (req->frame) {
+            kv__mc_conn_write(conn, req->frame, req->frame_len);
+            free(req->frame);
+            req->frame = NULL;
+        } else {
+            kv__mc_op_encode(conn, req->op, req->opaque, req->vbucket);
+        }
         list_push(&node->sent, req);
     }
     kv__mc_conn_flush(conn);
@@ -109,6 +126,47 @@ void kv__mc_node_send_internal(kv__mc_node *node, kv__mc_req_kind kind, uint8_t 
     kv__mc_conn_flush(&node->bin);
 }
 
+static kv__mc_req *call_new(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
+                            void *arg)
+{
+    kv__mc_req *req = req_new(node, KV__MC_REQ_CALL, NULL);
+    req->cb = cb;
+    req->arg = arg;
+    r->opaque = req->opaque;
+    return req;
+}
+
+void kv__mc_node_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb, void *arg)
+{
+    if (!kv__mc_node_ensure(node)) {
+        cb(node, arg, NULL, node->auth_failed ? KV_ERR_AUTH : KV_ERR_NETWORK,
+           node->auth_failed ? node->auth_error
+           : node->down_reason[0] ? node->down_reason
+                                  : "the node is down");
+        return;
+    }
+    kv__mc_req *req = call_new(node, r, cb, arg);
+    req->frame_len = kv__mcbp_request_size(r);
+    req->frame = kv__xcalloc(1, req->frame_len);
+    kv__mcbp_encode(r, req->frame, req->frame_len);
+    list_push(&node->waiting, req);
+    kv__mc_arm_tick(node->mc);
+    if (node->ready)
+        send_waiting(node);
+}
+
+void kv__mc_node_handshake_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
+                                void *arg)
+{
+    kv__mc_req *req = call_new(node, r, cb, arg);
+    req->handshake = true;
+    size_t size = kv__mcbp_request_size(r);
+    kv__mcbp_encode(r, kv__mc_conn_append(&node->bin, size), size);
+    list_push(&node->sent, req);
+    kv__mc_arm_tick(node->mc);
+    kv__mc_conn_flush(&node->bin);
+}
+
 void kv__mc_node_ready(kv__mc_node *node)
 {
     node->ready = true;
@@ -126,8 +184,8 @@ void kv__mc_node_refuse(kv__mc_node *node, kv_status status, const char *message
     }
     node->ready = false;
     kv__mc_conn_close(&node->bin);
-    fail_list(&node->sent, status, message, false);
-    fail_list(&node->waiting, status, message, false);
+    fail_list(node, &node->sent, status, message, false);
+    fail_list(node, &node->waiting, status, message, false);
     kv__mc_text_sasl_known(node);
 }
 
@@ -166,7 +224,7 @@ static void fail_fast(kv__mc_node *node, kv__op *op)
     kv__mc_op_fail(op, KV_ERR_NETWORK, message);
 }
 
-void kv__mc_node_submit(kv__mc_node *node, kv__op *op)
+void kv__mc_node_submit(kv__mc_node *node, kv__op *op, uint16_t vbucket)
 {
     if (node->waiting.count + node->sent.count >= QUEUE_MAX) {
         char message[KV__MC_MESSAGE_MAX];
@@ -179,7 +237,9 @@ void kv__mc_node_submit(kv__mc_node *node, kv__op *op)
         fail_fast(node, op);
         return;
     }
-    list_push(&node->waiting, req_new(node, KV__MC_REQ_OP, op));
+    kv__mc_req *req = req_new(node, KV__MC_REQ_OP, op);
+    req->vbucket = vbucket;
+    list_push(&node->waiting, req);
     kv__mc_arm_tick(node->mc);
     if (node->ready)
         send_waiting(node);
@@ -196,7 +256,7 @@ static kv__mc_req *take_answered(kv__mc_node *node, uint32_t opaque)
     kv__mc_reqlist skipped = {0};
     for (kv__mc_req *r; (r = list_pop(&node->sent)) != req;)
         list_push(&skipped, r);
-    fail_list(&skipped, KV_ERR_NETWORK, "the server skipped this request", true);
+    fail_list(node, &skipped, KV_ERR_NETWORK, "the server skipped this request", true);
     return req;
 }
 
@@ -211,11 +271,15 @@ static void dispatch(kv__mc_node *node, const kv__mcbp_packet *p)
         kv__mc_conn_fail(&node->bin, KV_ERR_NETWORK, message);
         return;
     }
-    if (req->kind != KV__MC_REQ_OP)
+    if (req->kind == KV__MC_REQ_CALL) {
+        if (req->cb)
+            req->cb(node, req->arg, p, KV_OK, NULL);
+    } else if (req->kind != KV__MC_REQ_OP) {
         kv__mc_sasl_answer(node, req, p);
-    else if (req->op)
+    } else if (req->op) {
         kv__mc_op_answer(node, req->op, p);
-    free(req);
+    }
+    req_free(req);
 }
 
 static uint8_t *bin_space(kv__mc_conn *conn, size_t *avail)
@@ -246,7 +310,11 @@ static void bin_read(kv__mc_conn *conn, size_t n)
 
 static void bin_open(kv__mc_conn *conn)
 {
-    kv__mc_sasl_start(conn->owner);
+    kv__mc_node *node = conn->owner;
+    if (node->mc->flavor)
+        node->mc->flavor->handshake(node);
+    else
+        kv__mc_sasl_start(node);
 }
 
 static void bin_drained(kv__mc_conn *conn)
@@ -264,14 +332,14 @@ static void bin_down(kv__mc_conn *conn, kv_status status, const char *message, b
     was_open = was_open && node->ready;
     node->ready = false;
     kv__mc_sasl_reset(node);
-    fail_list(&node->sent, status, message, true);
+    fail_list(node, &node->sent, status, message, true);
     if (!was_open) {
         node->failures++;
         node->retry_at_ns = kv__mc_now_ns() + backoff_ms(node->failures) * 1000000u;
         snprintf(node->down_reason, sizeof node->down_reason, "%s", message);
-        fail_list(&node->waiting, status, message, false);
+        fail_list(node, &node->waiting, status, message, false);
     } else if (node->waiting.head && !kv__mc_node_ensure(node)) {
-        fail_list(&node->waiting, status, message, false);
+        fail_list(node, &node->waiting, status, message, false);
     }
     if (node->sasl == KV__MC_SASL_UNKNOWN)
         kv__mc_text_sasl_known(node);
@@ -309,9 +377,9 @@ static bool expire_sent(kv__mc_node *node, uint64_t now, const char *message)
     for (kv__mc_req *req = node->sent.head; req; req = req->next) {
         if (req->deadline_ns > now)
             return true;
-        if (req->kind != KV__MC_REQ_OP) {
+        if (req->handshake || (req->kind != KV__MC_REQ_OP && req->kind != KV__MC_REQ_CALL)) {
             char why[KV__MC_MESSAGE_MAX];
-            snprintf(why, sizeof why, "%s did not answer the SASL handshake in time", node->name);
+            snprintf(why, sizeof why, "%s did not answer the handshake in time", node->name);
             kv__mc_conn_fail(&node->bin, KV_ERR_TIMEOUT, why);
             return node->waiting.count > 0;
         }
@@ -319,6 +387,10 @@ static bool expire_sent(kv__mc_node *node, uint64_t now, const char *message)
             kv__op *op = req->op;
             req->op = NULL;
             kv__mc_op_fail(op, KV_ERR_TIMEOUT, message);
+        } else if (req->cb) {
+            kv__mc_call_cb cb = req->cb;
+            req->cb = NULL;
+            cb(node, req->arg, NULL, KV_ERR_TIMEOUT, message);
         }
     }
     return false;
@@ -337,10 +409,9 @@ bool kv__mc_node_tick(kv__mc_node *node, uint64_t now)
     }
     snprintf(message, sizeof message, "no answer from %s within %.1f s", node->name, seconds);
     while (node->waiting.head && node->waiting.head->deadline_ns <= now) {
-        kv__mc_req *req = list_pop(&node->waiting);
-        kv__op *op = req->op;
-        free(req);
-        kv__mc_op_fail(op, KV_ERR_TIMEOUT, message);
+        kv__mc_reqlist expired = {0};
+        list_push(&expired, list_pop(&node->waiting));
+        fail_list(node, &expired, KV_ERR_TIMEOUT, message, false);
     }
     bool busy = expire_sent(node, now, message);
     busy |= kv__mc_text_tick(node, now);
@@ -352,8 +423,8 @@ void kv__mc_node_shutdown(kv__mc_node *node)
 {
     node->ready = false;
     kv__mc_conn_close(&node->bin);
-    fail_list(&node->sent, KV_ERR_CANCELLED, "the store is closing", false);
-    fail_list(&node->waiting, KV_ERR_CANCELLED, "the store is closing", false);
+    fail_list(node, &node->sent, KV_ERR_CANCELLED, "the store is closing", false);
+    fail_list(node, &node->waiting, KV_ERR_CANCELLED, "the store is closing", false);
     kv__mc_text_fail_all(node, KV_ERR_CANCELLED, "the store is closing");
 }
 

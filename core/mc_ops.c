@@ -112,13 +112,14 @@ static bool carries_value(kv_op op)
            op == KV_OP_PREPEND;
 }
 
-void kv__mc_op_encode(kv__mc_conn *conn, const kv__op *op, uint32_t opaque)
+void kv__mc_op_encode(kv__mc_conn *conn, const kv__op *op, uint32_t opaque, uint16_t vbucket)
 {
     const kv_request *r = op->request;
     uint8_t extras[20];
     kv__mcbp_request req = {
         .opcode = opcode_of(r),
         .opaque = opaque,
+        .vbucket = vbucket,
         .cas = r->op == KV_OP_GET || r->op == KV_OP_TOUCH ? 0 : r->cas,
         .extras = extras,
         .extras_len = extras_of(r, extras),
@@ -253,6 +254,8 @@ static bool take_success(kv__op *op, const kv__mcbp_packet *p)
 
 void kv__mc_op_answer(kv__mc_node *node, kv__op *op, const kv__mcbp_packet *p)
 {
+    if (node->mc->flavor && node->mc->flavor->answered(node, op, p))
+        return;
     kv_result_clear(&op->result);
     op->result.expiry = -1;
     if (p->status != KV__MCBP_STATUS_SUCCESS) {
@@ -261,7 +264,12 @@ void kv__mc_op_answer(kv__mc_node *node, kv__op *op, const kv__mcbp_packet *p)
         kv__op_complete(op);
         return;
     }
-    if (take_success(op, p) && kv__mc_text_possible(node)) {
+    bool expiry_unknown = take_success(op, p);
+    if (expiry_unknown && node->mc->flavor) {
+        node->mc->flavor->read_expiry(node, op);
+        return;
+    }
+    if (expiry_unknown && kv__mc_text_possible(node)) {
         kv__mc_expiry_readout(node, op);
         return;
     }

@@ -79,7 +79,15 @@ static void refused(kv__mc_node *node, const kv__mcbp_packet *p)
 static void authenticated(kv__mc_node *node)
 {
     kv__mc_sasl_reset(node);
-    kv__mc_node_ready(node);
+    kv__mc_sasl_done(node);
+}
+
+void kv__mc_sasl_done(kv__mc_node *node)
+{
+    if (node->mc->flavor)
+        node->mc->flavor->authenticated(node);
+    else
+        kv__mc_node_ready(node);
 }
 
 static void send_step(kv__mc_node *node, kv__mc_req_kind kind, uint8_t opcode, const void *value,
@@ -123,8 +131,11 @@ static void start_auth(kv__mc_node *node, const kv__mcbp_packet *p)
     char message[KV__MC_MESSAGE_MAX], why[KV__MC_MESSAGE_MAX / 2];
     sasl_state *st = kv__xcalloc(1, sizeof *st);
     node->sasl_state = st;
-    if (!kv__sasl_choose(p->value, p->value_len, node->mc->sasl_mech, true, &st->choice, why,
-                         sizeof why)) {
+    /* memcached allows PLAIN in the clear, as libmemcached does; Couchbase only over TLS (as
+     * libcouchbase), unless sasl_mech_force=PLAIN asks for it. */
+    bool plain_allowed = !node->mc->flavor || node->mc->tls;
+    if (!kv__sasl_choose(p->value, p->value_len, node->mc->sasl_mech, plain_allowed, &st->choice,
+                         why, sizeof why)) {
         snprintf(message, sizeof message, "cannot authenticate to %s: %s", node->name, why);
         fail_auth(node, message);
     } else if (st->choice.mech->hash == KV__SASL_PLAIN) {
@@ -140,7 +151,7 @@ static void mechanisms_answered(kv__mc_node *node, const kv__mcbp_packet *p)
     if (p->status == KV__MCBP_STATUS_UNKNOWN_COMMAND ||
         p->status == KV__MCBP_STATUS_NOT_SUPPORTED) {
         node->sasl = KV__MC_SASL_NONE;
-        kv__mc_node_ready(node);
+        kv__mc_sasl_done(node);
         return;
     }
     if (p->status != KV__MCBP_STATUS_SUCCESS) {
@@ -152,10 +163,10 @@ static void mechanisms_answered(kv__mc_node *node, const kv__mcbp_packet *p)
     node->sasl = KV__MC_SASL_REQUIRED;
     if (!node->mc->username || !node->mc->password) {
         snprintf(message, sizeof message,
-                 "%s requires SASL authentication (memcached -S): add ?username=USER to the "
+                 "%s requires SASL authentication%s: add ?username=USER to the "
                  "connection string and give the password (KVTUI_PASSWORD, --password-file or "
                  "the prompt)",
-                 node->name);
+                 node->name, node->mc->flavor ? "" : " (memcached -S)");
         kv__mc_node_refuse(node, KV_ERR_AUTH, message);
     } else {
         start_auth(node, p);

@@ -109,7 +109,7 @@ static void binary_readback(readback *rb)
         kv__out_of_memory();
     rb->op.on_complete = binary_answered;
     rb->op.owner = rb;
-    kv__mc_node_submit(rb->sn->node, &rb->op);
+    kv__mc_node_submit(rb->sn->node, &rb->op, 0);
 }
 
 static void readback_start(kv__mc_scan_node *sn, const kv__mc_candidate *c)
