@@ -98,6 +98,7 @@ typedef struct kv__backend_ops {
 
 extern const kv__backend_ops kv__embedded_backend;
 extern const kv__backend_ops kv__memcached_backend;
+extern const kv__backend_ops kv__couchbase_backend;
 
 /* Fill EVENT's keys/arena from BATCH (moving the memory); used by the worker and tests. */
 void kv__key_batch_move_to_event(kv__key_batch *batch, kv_event *event);

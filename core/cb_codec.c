@@ -444,6 +444,14 @@ static const struct {
     {"success", KV__CB_ERRATTR_SUCCESS},
 };
 
+static uint32_t error_attr_bit(const char *name)
+{
+    for (size_t i = 0; i < sizeof error_attr_names / sizeof error_attr_names[0]; i++)
+        if (strcmp(name, error_attr_names[i].name) == 0)
+            return error_attr_names[i].bit;
+    return 0;
+}
+
 static uint32_t error_attrs(const cJSON *list)
 {
     uint32_t attrs = 0;
@@ -452,10 +460,8 @@ static uint32_t error_attrs(const cJSON *list)
         return 0;
     cJSON_ArrayForEach(item, list)
     {
-        for (size_t i = 0;
-             cJSON_IsString(item) && i < sizeof error_attr_names / sizeof error_attr_names[0]; i++)
-            if (strcmp(item->valuestring, error_attr_names[i].name) == 0)
-                attrs |= error_attr_names[i].bit;
+        if (cJSON_IsString(item))
+            attrs |= error_attr_bit(item->valuestring);
     }
     return attrs;
 }

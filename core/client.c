@@ -17,6 +17,8 @@ static const kv__backend_ops *backend_for(kv_backend_kind kind)
         return &kv__embedded_backend;
     case KV_BACKEND_MEMCACHED:
         return &kv__memcached_backend;
+    case KV_BACKEND_COUCHBASE:
+        return &kv__couchbase_backend;
     default:
         return NULL;
     }

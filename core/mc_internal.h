@@ -253,7 +253,8 @@ struct kv__mc_node {
     kv__mc_reqlist sent;    /* answered in this order */
     bool ready;             /* handshake done: operations may be sent */
     kv__mc_sasl sasl;
-    void *sasl_state; /* mc_sasl.c: the handshake in progress on the current connection */
+    void *sasl_state;  /* mc_sasl.c: the handshake in progress on the current connection */
+    void *flavor_node; /* the flavor's per-node state (Couchbase: kv__cb_node_state) */
     bool auth_failed; /* sticky: bad credentials do not get better by retrying */
     char auth_error[KV__MC_MESSAGE_MAX];
     int failures;         /* consecutive connect failures (backoff) */
@@ -355,8 +356,9 @@ typedef struct kv__mc_flavor {
     /* The answer P to OP, before the common handling: true when the flavor took OP over
      * (NOT_MY_VBUCKET: send it again elsewhere; durability: observe before completing). */
     bool (*answered)(kv__mc_node *node, kv__op *op, const kv__mcbp_packet *p);
-    /* OP succeeded and the stored expiry must be read: read it, then complete OP. */
-    void (*read_expiry)(kv__mc_node *node, kv__op *op);
+    /* OP succeeded (its result is filled; EXPIRY_UNKNOWN: the stored expiry must still be read):
+     * do what else it needs (expiry, durability), then complete it. */
+    void (*succeeded)(kv__mc_node *node, kv__op *op, bool expiry_unknown);
     /* Periodic work (deadlines, map refresh); true while busy. */
     bool (*tick)(kv__mc *mc, uint64_t now_ns);
     /* Closing: finish what the flavor holds (scans, observes). */

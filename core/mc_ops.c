@@ -1,5 +1,6 @@
 /*
- * The operations of DESIGN.md section 4 on memcached's binary protocol:
+ * The operations of DESIGN.md section 4 on memcached's binary protocol (and, for the Couchbase
+ * flavor, GET_REPLICA, GET_LOCKED and UNLOCK_KEY, which memcached refuses before they are sent):
  *   get = GET (GAT with a TTL), insert = ADD, upsert = SET, replace = REPLACE (all three with
  *   flags, expiry and CAS), remove = DELETE, touch = TOUCH, counter = INCREMENT/DECREMENT with
  *   initial and expiry (expiry 0xffffffff when there is no initial, so a missing counter is
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cb_internal.h"
 #include "mc_internal.h"
 #include "util_alloc.h"
 
@@ -60,7 +62,13 @@ static uint8_t opcode_of(const kv_request *r)
 {
     switch (r->op) {
     case KV_OP_GET:
+        if (r->replica)
+            return KV__CB_OP_GET_REPLICA;
         return r->has_ttl ? KV__MCBP_OP_GAT : KV__MCBP_OP_GET;
+    case KV_OP_LOCK:
+        return KV__CB_OP_GET_LOCKED;
+    case KV_OP_UNLOCK:
+        return KV__CB_OP_UNLOCK_KEY;
     case KV_OP_INSERT:
         return KV__MCBP_OP_ADD;
     case KV_OP_UPSERT:
@@ -86,6 +94,7 @@ static uint8_t extras_of(const kv_request *r, uint8_t extras[20])
     switch (r->op) {
     case KV_OP_GET:
     case KV_OP_TOUCH:
+    case KV_OP_LOCK: /* GET_LOCKED: the lock time, in the same 4 bytes */
         if (!r->has_ttl && r->op == KV_OP_GET)
             return 0;
         kv__mcbp_expiry_extras(extras, request_expiry(r));
@@ -120,7 +129,7 @@ void kv__mc_op_encode(kv__mc_conn *conn, const kv__op *op, uint32_t opaque, uint
         .opcode = opcode_of(r),
         .opaque = opaque,
         .vbucket = vbucket,
-        .cas = r->op == KV_OP_GET || r->op == KV_OP_TOUCH ? 0 : r->cas,
+        .cas = r->op == KV_OP_GET || r->op == KV_OP_TOUCH || r->op == KV_OP_LOCK ? 0 : r->cas,
         .extras = extras,
         .extras_len = extras_of(r, extras),
         .key = (const uint8_t *)r->key,
@@ -224,10 +233,11 @@ static bool take_success(kv__op *op, const kv__mcbp_packet *p)
     kv_result *res = &op->result;
     res->status = KV_OK;
     res->cas = p->cas;
-    if (p->extras_len >= 4 && (r->op == KV_OP_GET || r->op == KV_OP_TOUCH))
+    if (p->extras_len >= 4 && (r->op == KV_OP_GET || r->op == KV_OP_TOUCH || r->op == KV_OP_LOCK))
         res->flags = kv__mcbp_get32(p->extras);
     switch (r->op) {
     case KV_OP_GET:
+    case KV_OP_LOCK:
         copy_value(op, p->value, p->value_len);
         res->expiry = r->has_ttl ? expiry_of_ttl(r) : -1;
         return !r->has_ttl;
@@ -265,8 +275,8 @@ void kv__mc_op_answer(kv__mc_node *node, kv__op *op, const kv__mcbp_packet *p)
         return;
     }
     bool expiry_unknown = take_success(op, p);
-    if (expiry_unknown && node->mc->flavor) {
-        node->mc->flavor->read_expiry(node, op);
+    if (node->mc->flavor && op->result.status == KV_OK) {
+        node->mc->flavor->succeeded(node, op, expiry_unknown);
         return;
     }
     if (expiry_unknown && kv__mc_text_possible(node)) {

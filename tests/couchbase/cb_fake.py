@@ -3,6 +3,7 @@
 
     cb_fake.py --nodes 2 --vbuckets 64 --replicas 1 --bucket default --user U
                --password-file F [--scenario NAME] [--rebalance-after N] --port-file F
+               [--watch-stdin]
 
 Listens on one free 127.0.0.1 port per node (all nodes share one in-memory bucket), writes the
 ports to --port-file, one "port\\n" line per node in node order, once every node listens, and
@@ -137,7 +138,8 @@ class Doc:
 
     def __init__(self):
         self.value, self.flags, self.expiry, self.cas, self.datatype = b"", 0, 0, 0, 0
-        self.seqno, self.deleted, self.lock_cas, self.lock_until, self.persisted_at = 0, False, 0, 0, 0
+        self.seqno, self.deleted, self.persisted_at = 0, False, 0
+        self.lock_cas, self.lock_until = 0, 0
 
     def locked(self, now):
         return self.lock_cas != 0 and now < self.lock_until
@@ -264,6 +266,9 @@ class Connection(asyncio.Protocol):
             out = handler(self, req)
         except Fail as fail:
             out = self.error(req, fail)
+        except Exception as exc:  # a bug here must show, not kill the connection silently
+            sys.stderr.write("cb_fake: node %d: 0x%02x failed: %r\n" % (self.node, req.opcode, exc))
+            out = self.error(req, Fail(EINVAL, "cb_fake internal error"))
         if out is None:
             log("node %d: closing on 0x%02x (no XERROR)" % (self.node, req.opcode))
             self.transport.close()
@@ -277,6 +282,7 @@ class Connection(asyncio.Protocol):
                 return None
             status = remap_without_xerror(status, req.opcode)
         if status == NOT_MY_VBUCKET:
+            log("node %d: NOT_MY_VBUCKET for opcode 0x%02x" % (self.node, req.opcode))
             return self.reply(req, status, value=self.cluster.config(self.node), json_body=True)
         body = b""
         if fail.context:
@@ -321,11 +327,13 @@ class Connection(asyncio.Protocol):
         if self.bucket is None:
             raise Fail(NO_BUCKET)
 
-    def check_vbucket(self, vb, replica=False):
+    def check_vbucket(self, vb, replica=False, any_copy=False):
+        """2.9: a node answers only for the vbuckets it holds (active, or replica if asked)."""
         if vb >= self.cluster.nvb:
             raise Fail(NOT_MY_VBUCKET)
         row = self.cluster.row(vb)
-        if (self.node not in row[1:]) if replica else (row[0] != self.node):
+        held = row if any_copy else row[1:] if replica else row[:1]
+        if self.node not in held:
             raise Fail(NOT_MY_VBUCKET)
 
     def seqno_extras(self, vb, doc):
@@ -396,6 +404,7 @@ def do_sasl_list(conn, req):
 
 def do_sasl_auth(conn, req):
     conn.user, conn.scram = None, None
+    log("node %d: SASL_AUTH %s" % (conn.node, req.key.decode("ascii", "replace")))
     if conn.cluster.args.scenario == "auth-fail":
         raise Fail(AUTH_ERROR)
     if req.key == b"PLAIN":
@@ -612,7 +621,7 @@ def do_touch(conn, req):
         raise Fail(KEY_ENOENT)
     check_lock(doc, req, now)
     doc.expiry = absolute_expiry(struct.unpack(">I", req.extras)[0], now)
-    doc.cas = conn.cluster.next_cas()
+    conn.cluster.mutated(req.vbucket, doc, now)
     if req.opcode == OP["TOUCH"]:
         return conn.reply(req, cas=doc.cas)
     return conn.reply(req, extras=struct.pack(">I", doc.flags), value=doc.value, cas=doc.cas,
@@ -691,8 +700,7 @@ def do_observe(conn, req):
         if len(key) != keylen:
             raise Fail(EINVAL, "truncated OBSERVE key")
         at += 4 + keylen
-        conn.check_vbucket(vb) if conn.cluster.row(vb)[0] == conn.node \
-            else conn.check_vbucket(vb, replica=True)
+        conn.check_vbucket(vb, any_copy=True)
         entries.append(observe_entry(conn.cluster, vb, key, now))
     return conn.reply(req, value=b"".join(entries))
 
@@ -819,6 +827,9 @@ def parse_args(argv):
     p.add_argument("--scenario", choices=["rebalance", "no-xerror", "no-rangescan", "auth-fail"])
     p.add_argument("--rebalance-after", type=int, default=10)
     p.add_argument("--port-file", required=True)
+    p.add_argument("--watch-stdin", action="store_true",
+                   help="exit when stdin reaches EOF (start it with a pipe: the fake then dies "
+                   "with the test that started it, even on SIGKILL)")
     args = p.parse_args(argv)
     if not 1 <= args.nodes <= 16 or not 1 <= args.vbuckets <= 1024 \
             or not 0 <= args.replicas <= 3:
@@ -844,6 +855,8 @@ async def serve(args, password):
     stop = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+    if args.watch_stdin:
+        loop.add_reader(0, lambda: os.read(0, 4096) or stop.done() or stop.set_result(None))
     await stop
     for server in servers:
         server.close()
