@@ -13,7 +13,8 @@ SCRAM-SHA512/256/1 answered the Couchbase way (2.5, 8), SELECT_BUCKET (2.1), GET
 with "$HOST" (2.6), the document operations with CAS, flags, expiry and the JSON datatype (1.2-1.6,
 2.3), NOT_MY_VBUCKET with the map as body (2.9), GET_META (2.11), GET_REPLICA (2.10),
 GET_LOCKED/UNLOCK_KEY (2.12), OBSERVE (2.13), key-only RangeScan (2.18), the error remapping of
-clients without XERROR (2.4), and UNKNOWN_COMMAND for everything else.
+clients without XERROR (2.4), and UNKNOWN_COMMAND for everything else. With --tls-cert and
+--tls-key every node speaks TLS only, and the map advertises its port as kvSSL.
 
 Scenarios:
   rebalance     after --rebalance-after data operations (default 10) every even vbucket moves to
@@ -30,6 +31,7 @@ import hmac
 import json
 import os
 import signal
+import ssl
 import struct
 import sys
 import time
@@ -188,6 +190,8 @@ class Cluster:
         nodes_ext = []
         for n, port in enumerate(self.ports):
             entry = {"services": {"kv": port, "mgmt": 8091}}
+            if self.args.tls_cert:  # TLS only: the same port, advertised as kvSSL (2.6)
+                entry["services"]["kvSSL"] = port
             if n == node:
                 entry["thisNode"] = True
             else:
@@ -827,6 +831,8 @@ def parse_args(argv):
     p.add_argument("--scenario", choices=["rebalance", "no-xerror", "no-rangescan", "auth-fail"])
     p.add_argument("--rebalance-after", type=int, default=10)
     p.add_argument("--port-file", required=True)
+    p.add_argument("--tls-cert", help="serve TLS only, with this certificate chain (PEM)")
+    p.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
     p.add_argument("--watch-stdin", action="store_true",
                    help="exit when stdin reaches EOF (start it with a pipe: the fake then dies "
                    "with the test that started it, even on SIGKILL)")
@@ -843,8 +849,13 @@ async def serve(args, password):
     cluster = Cluster(args, password)
     loop = asyncio.get_running_loop()
     servers = []
+    tls = None
+    if args.tls_cert:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
     for node in range(args.nodes):
-        server = await loop.create_server(lambda n=node: Connection(cluster, n), "127.0.0.1", 0)
+        server = await loop.create_server(lambda n=node: Connection(cluster, n), "127.0.0.1", 0,
+                                          ssl=tls)
         servers.append(server)
         cluster.ports.append(server.sockets[0].getsockname()[1])
     tmp = args.port_file + ".tmp"
