@@ -95,6 +95,14 @@ const char *kv_client_backend_name(const kv_client *client)
     return client->ops->name;
 }
 
+const char *kv_client_warning(const kv_client *client)
+{
+    if (client->spec.tls && !client->spec.verify)
+        return "TLS certificate verification is off (verify=false): the connection is "
+               "encrypted, but anyone in the middle can pose as the server";
+    return NULL;
+}
+
 int kv_client_fd(const kv_client *client)
 {
     return client->pipe_read;

@@ -417,6 +417,8 @@ kv_status kv_client_open(const char *connstr, const kv_open_options *options, kv
 void kv_client_close(kv_client *client);
 /* "embedded", "memcached", "couchbase". */
 const char *kv_client_backend_name(const kv_client *client);
+/* What the user must be told about how the store is reached (TLS with verify=false), or NULL. */
+const char *kv_client_warning(const kv_client *client);
 /* Readable when events are waiting. */
 int kv_client_fd(const kv_client *client);
 

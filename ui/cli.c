@@ -274,6 +274,8 @@ int kv_cli_execute(kv_cli_command *command, const char *store, const kv_cli_opti
         kv_output_error(st, err);
         return kv_status_exit_code(st);
     }
+    if (kv_client_warning(client))
+        fprintf(stderr, "kvtui: warning: %s\n", kv_client_warning(client));
     int code;
     switch (command->parsed.command->action) {
     case KV_ACTION_REQUESTS:

@@ -63,6 +63,8 @@ int kv_tui_run(const char *store, const kv_tui_options *options)
         return kv_status_exit_code(status);
     }
     snprintf(app.store, sizeof app.store, "%s", store ? store : "default store");
+    if (kv_client_warning(app.client))
+        ui_status_log(&app, UI_LOG_ERROR, "warning: %s", kv_client_warning(app.client));
     app.read_only = options->read_only;
     ui_key_model_init(&app.keys);
     static ui_style_spec theme[UI_STYLE_COUNT];

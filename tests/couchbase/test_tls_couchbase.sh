@@ -32,6 +32,10 @@ STORE="$TLS_URL&cacert=$MC_TLS/other-ca.pem"
 run get tls:doc
 expect_error NetworkError 11
 expect_err_has "certificate"
+STORE="$TLS_URL&verify=false"
+run get tls:doc
+expect_rc 0
+expect_err_has "warning: TLS certificate verification is off (verify=false)"
 STORE=$CB_URL
 run get tls:doc
 check "plain couchbase:// to a TLS port fails" [ "$RC" -ne 0 ]
