@@ -26,6 +26,8 @@
 #define KEEP_WRITE_BUFFER (1u << 20)
 /* How much ciphertext one socket read takes. */
 #define CIPHER_CHUNK (64u * 1024u)
+/* The most plaintext one TLS record carries (RFC 8446 5.1). */
+#define TLS_RECORD_MAX 16384u
 
 struct kv__mc_sock {
     uv_tcp_t tcp;
@@ -42,6 +44,7 @@ struct kv__mc_sock {
     uv_timer_t resume;    /* TLS: decrypts what a pause left buffered, on the next loop turn */
     kv__tls_session *tls; /* TLS: the session, once TCP is connected */
     uint8_t *cipher_in;   /* TLS: where the socket's bytes land before decryption */
+    bool received;        /* the peer has sent something on this socket */
 };
 
 typedef struct kv__mc_resolve {
@@ -166,6 +169,12 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
         uv_buf_init((char *)space, space ? (unsigned)(avail < UINT32_MAX ? avail : UINT32_MAX) : 0);
 }
 
+/* A TLS server drops a plaintext client without a word (memcached -Z resets the connection). */
+static const char *tls_hint(const kv__mc_sock *sock)
+{
+    return !sock->tls && !sock->received ? " before answering (does it expect TLS?)" : "";
+}
+
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     kv__mc_sock *sock = stream->data;
@@ -174,6 +183,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         return;
     if (nread > 0) {
         conn->activity_ns = kv__mc_now_ns();
+        sock->received = true;
         if (sock->tls)
             tls_received(sock, (const uint8_t *)buf->base, (size_t)nread);
         else
@@ -186,10 +196,11 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
                  "TLS handshake with %s failed: the server closed the connection",
                  conn->node->name);
     else if (nread == UV_EOF)
-        snprintf(message, sizeof message, "%s closed the connection", conn->node->name);
+        snprintf(message, sizeof message, "%s closed the connection%s", conn->node->name,
+                 tls_hint(sock));
     else
-        snprintf(message, sizeof message, "connection to %s failed: %s", conn->node->name,
-                 kv__mc_uv_error((int)nread));
+        snprintf(message, sizeof message, "connection to %s failed: %s%s", conn->node->name,
+                 kv__mc_uv_error((int)nread), nread == UV_ECONNRESET ? tls_hint(sock) : "");
     kv__mc_conn_fail(conn, KV_ERR_NETWORK, message);
 }
 
@@ -485,14 +496,50 @@ static void tls_send(kv__mc_conn *conn, kv__mc_sock *sock)
     start_write(conn, sock);
 }
 
-/* Encrypt everything appended since the last write (wiping a password once it is encrypted),
- * then send; before the handshake is over only the session's own output leaves. */
+/* The length of the first request in DATA (LEN > 0): a binary frame says its body length
+ * (protocol.md 2); a text command is one line. Whatever does not parse is one request. */
+static size_t request_len(const uint8_t *data, size_t len)
+{
+    bool binary = data[0] >= KV__MCBP_MAGIC_REQUEST || data[0] == KV__MCBP_MAGIC_ALT_REQUEST ||
+                  data[0] == KV__MCBP_MAGIC_ALT_RESPONSE;
+    if (binary && len >= KV__MCBP_HEADER_LEN) {
+        uint64_t body =
+            (uint64_t)data[8] << 24 | (uint64_t)data[9] << 16 | (uint64_t)data[10] << 8 | data[11];
+        return KV__MCBP_HEADER_LEN + body <= len ? KV__MCBP_HEADER_LEN + (size_t)body : len;
+    }
+    const uint8_t *newline = binary ? NULL : memchr(data, '\n', len);
+    return newline ? (size_t)(newline - data) + 1 : len;
+}
+
+/* How much of DATA goes into the next TLS record: whole requests up to the record size, or one
+ * bigger request (OpenSSL cuts it into records, the last one ending with it). memcached -Z
+ * (1.6.18) reads a record only as far as the request it is parsing and then waits for the
+ * socket, so a record ending inside a request strands the rest of it in the server until the
+ * client sends again: the last requests of a burst would time out. */
+static size_t record_len(const uint8_t *data, size_t len)
+{
+    size_t n = request_len(data, len);
+    while (n < len) {
+        size_t next = request_len(data + n, len - n);
+        if (n + next > TLS_RECORD_MAX)
+            break;
+        n += next;
+    }
+    return n;
+}
+
+/* Encrypt everything appended since the last write, in records that end where requests end
+ * (wiping a password once it is encrypted), then send; before the handshake is over only the
+ * session's own output leaves. */
 static void tls_flush(kv__mc_conn *conn, kv__mc_sock *sock)
 {
     if (conn->state == KV__MC_OPEN && conn->out_len > 0) {
         char reason[KV__MC_MESSAGE_MAX / 2];
-        kv__tls_result result =
-            kv__tls_write(sock->tls, conn->out, conn->out_len, reason, sizeof reason);
+        kv__tls_result result = KV__TLS_OK;
+        for (size_t at = 0, n; at < conn->out_len && result == KV__TLS_OK; at += n) {
+            n = record_len(conn->out + at, conn->out_len - at);
+            result = kv__tls_write(sock->tls, conn->out + at, n, reason, sizeof reason);
+        }
         if (conn->out_sensitive)
             wipe(conn->out, conn->out_len);
         conn->out_sensitive = false;

@@ -147,8 +147,9 @@ static void make_parent_dirs(const char *path)
     free(copy);
 }
 
-/* Check the store string, warn about weakened TLS, prepare the default store's directory and
- * get the password. Returns 0 or an exit code after printing the error. */
+/* Check the store string, prepare the default store's directory and get the password (weakened
+ * TLS is warned about once the store is open: kv_client_warning). Returns 0 or an exit code after
+ * printing the error. */
 static int prepare_store(const global_options *g, char **password)
 {
     kv_connspec spec;
@@ -158,8 +159,6 @@ static int prepare_store(const global_options *g, char **password)
         kv_output_error(st, err);
         return kv_status_exit_code(st);
     }
-    if (spec.tls && !spec.verify)
-        fputs("kvtui: warning: TLS certificate verification is off (verify=false)\n", stderr);
     if (spec.kind == KV_BACKEND_EMBEDDED && (!g->store || !*g->store))
         make_parent_dirs(spec.path);
     const char *host = spec.nhosts ? spec.hosts[0].host : NULL;

@@ -3,11 +3,13 @@
 # mc_tls_certs): a test CA, an unrelated CA, and server certificates that are good, expired, or
 # for another name.
 #   1. with the right CA everything works over TLS: the binary connection (upsert, get, a 1 MB
-#      value), the text connection (TTL and flags read back by get --json) and key listing
-#      (metadump); by IP literal and by name (localhost: SNI and a DNS name check); with SASL;
+#      value, a burst of 3000 pipelined writes), the text connection (TTL and flags read back by
+#      get --json) and key listing (metadump); by IP literal and by name (localhost: SNI and a
+#      DNS name check); with SASL;
 #   2. what must be refused is refused with NetworkError (exit 11) and a message naming the node
 #      and the reason: a CA that did not sign the certificate, the system CAs, an expired
-#      certificate, a certificate for another name, a server that does not speak TLS;
+#      certificate, a certificate for another name, a server that does not speak TLS (and
+#      plaintext sent to a TLS port);
 #      a failed handshake is not retried in a loop (one connection for 50 requests);
 #   3. verify=false connects anyway and warns; a CA file that cannot be read is an ArgumentError.
 #
@@ -78,6 +80,22 @@ expect_rc 0
 run get big
 expect_same_bytes "$T/out" "$T/big"
 
+# A burst of pipelined writes, some bigger than a TLS record: memcached 1.6 -Z leaves the end of
+# a record it has not parsed yet unread until more bytes come, so the last requests of a burst
+# are only answered when records end where requests end.
+python3 - "$T/burst.jsonl" <<'PY'
+import json, sys
+with open(sys.argv[1], "w") as out:
+    for i in range(3000):
+        size = 40000 if i % 500 == 7 else 150
+        out.write(json.dumps({"id": "burst%05d" % i, "pad": "x" * size}) + "\n")
+PY
+run import "$T/burst.jsonl" --id-field id
+expect_rc 0
+expect_out_has "imported 3000 documents"
+run keys 'burst*'
+check "every document of the burst is listed" [ "$(grep -c '^burst' "$T/out")" = 3000 ]
+
 # By name: SNI carries "localhost" and the certificate's DNS name matches it.
 STORE="memcached+tls://localhost:$GOOD_PORT?cacert=$MC_TLS/ca.pem"
 run get doc
@@ -147,6 +165,11 @@ STORE="memcached+tls://127.0.0.1:${MC_PORTS[0]}?cacert=$MC_TLS/ca.pem&timeout=3"
 run get doc
 expect_error NetworkError 11
 expect_err_has "is the server speaking TLS on this port?"
+# And the other way round: plaintext to a TLS port is dropped, and the message says why.
+STORE="memcached://127.0.0.1:$GOOD_PORT?timeout=3"
+run get doc
+expect_error NetworkError 11
+expect_err_has "does it expect TLS?"
 
 # ---- 3. the CA file itself ----
 STORE="memcached+tls://127.0.0.1:$GOOD_PORT?cacert=$T/missing.pem"
