@@ -10,7 +10,7 @@
 
 #include "cb_backend.h"
 
-#define AGENT "kvtui/1.0"
+#define AGENT "kvtui/" KV_VERSION
 #define ERROR_MAP_VERSION 2
 
 /* Send the request R as the next handshake step; its answer goes to CB. */

@@ -47,6 +47,9 @@
 extern "C" {
 #endif
 
+/* The release, as `kvtui --version` prints it and Couchbase's HELLO names the client. */
+#define KV_VERSION "0.1.0"
+
 /* ---- Status: the stable error names of DESIGN.md section 4. ---- */
 
 typedef enum kv_status {

@@ -15,7 +15,6 @@
 #include "kv.h"
 #include "tui.h"
 
-#define KVTUI_VERSION "0.1.0"
 
 typedef struct global_options {
     const char *store;
@@ -215,7 +214,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (g.version) {
-        printf("kvtui %s\n", KVTUI_VERSION);
+        printf("kvtui %s\n", KV_VERSION);
         return 0;
     }
     if (g.command_index < argc)
