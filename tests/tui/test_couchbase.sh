@@ -46,4 +46,17 @@ check "overwrite saves mine" wait_for "saved cb::doc, new cas"
 check "the store has mine" bash -c "'$KVTUI' -s '$CB_URL' get cb::doc | grep -q '\"v\": 3'"
 keys q
 check "quit" wait_for "KVTUI-EXITED-0"
+
+# couchbases:// with verify=false: the TUI says so in its status pane (stderr is gone under curses).
+if command -v openssl >/dev/null 2>&1; then
+    . "$(dirname "$0")/../memcached/lib.sh"
+    mc_tls_certs
+    cb_start --tls-cert "$MC_TLS/good-chain.pem" --tls-key "$MC_TLS/good.key"
+    tmux -L "$SOCKET" kill-session -t tui
+    TUI_STORE="couchbases://${CB_URL#couchbase://}&verify=false"
+    start_tui --password-file "$CB_DIR/password"
+    check "the TUI warns that TLS verification is off" wait_for "verification is off"
+    keys q
+    check "quit (TLS)" wait_for "KVTUI-EXITED-0"
+fi
 finish
