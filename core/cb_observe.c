@@ -8,10 +8,11 @@
  *   - persist_to counts copies that hold it on disk (PERSISTED; NOT_FOUND for a remove), the
  *     active included; replicate_to counts replicas that hold it at all;
  *   - -1 means every copy the map has for the vbucket when the observe starts.
- * Polls go every 10 ms at first, backing off to 100 ms, driven by the backend's tick (no timers
- * of our own, so closing is simple). At the operation's deadline it fails with TimeoutError
- * saying how far durability got; the write itself stays done (the result keeps its CAS).
- * OBSERVE replies may come after the observe ended: it lives until the last of them (refs).
+ * The first poll goes at once; later ones fall due 10 ms apart at first, backing off to 100 ms,
+ * and go out on the backend's tick (every 10-100 ms: no timers of our own, so closing is simple;
+ * a copy already being asked is not asked again). At the operation's deadline it fails with
+ * TimeoutError saying how far durability got; the write itself stays done (the result keeps its
+ * CAS). OBSERVE replies may come after the observe ended: it lives until the last of them (refs).
  */
 #include <stdio.h>
 #include <stdlib.h>

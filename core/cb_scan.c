@@ -6,16 +6,18 @@
  * are handled there): its flags, value size, CAS and the GET_META expiry make a COMPLETE record,
  * and export takes the value from the same read. A key removed between the two is skipped.
  *
- * Why key-only plus a read: the document mode of RangeScan would save the read, but the key-only
- * mode is the one every 7.6+ server and our fake cluster (tests/couchbase) speak, and the value
- * size a listing shows needs the value anyway. Keys wait in a queue; at most LOOKUP_WINDOW reads
- * are in flight and a vbucket is only continued while the queue is short, so memory stays
- * bounded whatever the bucket holds.
+ * Why key-only plus a read: the document mode of RangeScan would save the reads (a GET and a
+ * GET_META per key, pipelined), not bytes (the size a listing shows needs the value, so values
+ * travel either way); but the key-only mode is what cb_internal.h's codec and the fake cluster of
+ * tests/couchbase speak, so it is the mode that is tested. Keys wait in a queue; at most
+ * LOOKUP_WINDOW reads are in flight and a vbucket is only continued while the queue is short, so
+ * memory stays bounded whatever the bucket holds.
  *
  * A vbucket that moved (NOT_MY_VBUCKET), a dropped connection or a scan the server forgot is
  * scanned again on its current active node from just after the last key it gave, so no key is
- * listed twice; that is retried until the timeout. A server without RangeScan ends the listing
- * with NotSupportedError; other failures of one vbucket end it with that error once the other
+ * listed twice; that is retried until the timeout. A bucket or server without RangeScan (or a
+ * connection without the XERROR and JSON features it needs) ends the listing with
+ * NotSupportedError; other failures of one vbucket end it with that error once the other
  * vbuckets are listed. Answers may come after the stream finished (cancel, limit, close): the
  * scan lives until the last of them (refs) and cancels server-side scans it no longer wants.
  */
@@ -27,12 +29,12 @@
 #include "util_alloc.h"
 
 #define VBUCKETS_AT_ONCE 8
-/* Keys per CONTINUE. Small enough that a server answers it in one frame (the fake cluster sends
- * 64 keys a frame; see the report on multi-frame answers). */
-#define CONTINUE_ITEMS 64
+/* Keys per CONTINUE (answered in one or more frames): enough to keep the reads busy. */
+#define CONTINUE_ITEMS 256
 #define LOOKUP_WINDOW 256
 #define RETRY_NS (20u * 1000000u)
 #define DEFAULT_BATCH 1000
+#define STALL_GRACE_NS (1000u * 1000000u)
 
 typedef enum slot_state {
     SLOT_IDLE,       /* no vbucket, or its scan is over */
@@ -54,6 +56,7 @@ typedef struct scan_slot {
     bool has_last;
     uint64_t retry_at_ns;
     uint64_t trouble_since_ns; /* when retrying began, 0 = not retrying */
+    uint64_t activity_ns;      /* the last request sent or frame received */
 } scan_slot;
 
 /* Keys waiting to be read, in arrival order. */
@@ -121,8 +124,26 @@ static void release(kv__cb_scan *scan)
         scan_free(scan);
 }
 
+/* Drop the keys already taken once they are at least half of the queue, so a queue that never
+ * quite empties does not grow without end. */
+static void queue_compact(key_queue *q)
+{
+    if (q->head == 0 || q->head * 2 < q->count)
+        return;
+    size_t from = q->refs[q->head].at;
+    memmove(q->bytes, q->bytes + from, q->bytes_len - from);
+    q->bytes_len -= from;
+    for (size_t i = q->head; i < q->count; i++) {
+        q->refs[i - q->head] = q->refs[i];
+        q->refs[i - q->head].at -= (uint32_t)from;
+    }
+    q->count -= q->head;
+    q->head = 0;
+}
+
 static void queue_push(key_queue *q, const uint8_t *key, size_t len)
 {
+    queue_compact(q);
     if (q->count == q->refs_cap) {
         q->refs_cap = q->refs_cap ? q->refs_cap * 2 : 256;
         q->refs = kv__xrealloc(q->refs, q->refs_cap * sizeof *q->refs);
@@ -174,12 +195,17 @@ static void send_call(kv__cb_scan *scan, int slot, kv__mc_node *node, kv__cb_req
     call->opcode = r->opcode;
     call->vbucket = r->vbucket;
     if (slot >= 0) {
+        scan->slots[slot].activity_ns = kv__mc_now_ns();
         call->gen = ++scan->slots[slot].gen;
         memcpy(call->uuid, scan->slots[slot].uuid, KV__CB_SCAN_UUID_LEN);
     }
     kv__mcbp_request m = kv__cb_request_mcbp(r, 0);
+    kv__mc_call_cb cb = answered ? answered : cancel_answered;
     scan->refs++;
-    kv__mc_node_call(node, &m, answered ? answered : cancel_answered, call);
+    if (r->opcode == KV__CB_OP_RANGE_SCAN_CONTINUE)
+        kv__mc_node_call_multi(node, &m, cb, call); /* answered in one or more frames */
+    else
+        kv__mc_node_call(node, &m, cb, call);
     kv__cb_request_free(r);
 }
 
@@ -275,14 +301,30 @@ static bool key_successor(uint8_t *key, size_t *len)
     return true;
 }
 
-/* Whether NODE, once connected, can run RangeScan: CREATE needs the JSON datatype, and without
- * XERROR the server closes the connection on RangeScan statuses (2.4). */
-static bool node_lacks_features(const kv__mc_node *node)
+/* The HELLO feature NODE lacks for RangeScan, or NULL (also while unknown): CREATE needs the JSON
+ * datatype, and without XERROR the server closes the connection on RangeScan statuses (2.4).
+ * What a connection that just dropped had negotiated still counts. */
+static const char *missing_feature(const kv__mc_node *node)
 {
     const kv__cb_node_state *state = kv__cb_node_of(node);
-    return node->ready && state &&
-           !(kv__cb_feature_on(state->features, KV__CB_FEATURE_JSON) &&
-             kv__cb_feature_on(state->features, KV__CB_FEATURE_XERROR));
+    if (!state || !(node->ready || (state->bootstrap_done && state->features != 0)))
+        return NULL;
+    if (!kv__cb_feature_on(state->features, KV__CB_FEATURE_XERROR))
+        return "XERROR";
+    return kv__cb_feature_on(state->features, KV__CB_FEATURE_JSON) ? NULL : "JSON";
+}
+
+/* End the listing when NODE lacks a feature RangeScan needs; true when it did. */
+static bool refused_for_features(kv__cb_scan *scan, const kv__mc_node *node)
+{
+    char message[KV__MC_MESSAGE_MAX];
+    const char *missing = missing_feature(node);
+    if (!missing)
+        return false;
+    snprintf(message, sizeof message, "%s did not enable the HELLO feature %s, which it needs",
+             node->name, missing);
+    unsupported(scan, message);
+    return true;
 }
 
 static void scan_answered(kv__mc_node *node, void *arg, const kv__mcbp_packet *p, kv_status status,
@@ -298,12 +340,8 @@ static void create(kv__cb_scan *scan, int index)
         slot_retry(scan, slot, "the cluster map names no active node for it");
         return;
     }
-    if (node_lacks_features(node)) {
-        snprintf(message, sizeof message, "%s did not enable the JSON and XERROR features it needs",
-                 node->name);
-        unsupported(scan, message);
+    if (refused_for_features(scan, node))
         return;
-    }
     uint8_t start[KV_KEY_MAX];
     size_t start_len = slot->last_len;
     memcpy(start, slot->last, start_len);
@@ -368,16 +406,12 @@ static void status_failed(kv__cb_scan *scan, scan_slot *slot, kv__mc_node *node,
 static void call_failed(kv__cb_scan *scan, scan_slot *slot, kv__mc_node *node, kv_status status,
                         const char *message)
 {
-    char why[KV__MC_MESSAGE_MAX];
-    if (status == KV_ERR_NETWORK && node_lacks_features(node)) {
-        snprintf(why, sizeof why, "%s did not enable the JSON and XERROR features it needs",
-                 node->name);
-        unsupported(scan, why);
-    } else if (status == KV_ERR_NETWORK) {
+    if (status == KV_ERR_NETWORK && refused_for_features(scan, node))
+        return;
+    if (status == KV_ERR_NETWORK)
         slot_retry(scan, slot, message);
-    } else {
+    else
         vbucket_failed(scan, slot, status, message);
-    }
 }
 
 static void create_answered(kv__cb_scan *scan, scan_slot *slot, kv__mc_node *node,
@@ -459,6 +493,8 @@ static void scan_answered(kv__mc_node *node, void *arg, const kv__mcbp_packet *p
     bool final = !p || create_call || p->status != KV__MCBP_STATUS_SUCCESS;
     bool current = scan->stream && slot->gen == call->gen &&
                    slot->state == (create_call ? SLOT_CREATING : SLOT_CONTINUING);
+    if (current)
+        slot->activity_ns = kv__mc_now_ns();
     if (!current)
         stale_answer(scan, call, node, p);
     else if (!p)
@@ -695,6 +731,24 @@ void kv__cb_scans_close(kv__cb *cb)
     }
 }
 
+/* Every request is answered or fails at its deadline, frame by frame; a slot that still hears
+ * nothing long after that is stuck (a server answering in more frames than the node machinery
+ * follows): end the listing rather than hang. */
+static void check_stalled(kv__cb_scan *scan, uint64_t now)
+{
+    char message[KV__MC_MESSAGE_MAX];
+    uint64_t limit = scan->cb->mc->timeout_ns + STALL_GRACE_NS;
+    for (size_t i = 0; i < VBUCKETS_AT_ONCE && scan->stream; i++) {
+        const scan_slot *slot = &scan->slots[i];
+        bool waiting = slot->state == SLOT_CREATING || slot->state == SLOT_CONTINUING;
+        if (!waiting || kv__mc_elapsed(now, slot->activity_ns) < limit)
+            continue;
+        snprintf(message, sizeof message, "RangeScan of vbucket %u on %s stopped answering",
+                 (unsigned)slot->vbucket, slot->node->name);
+        finish(scan, KV_ERR_TIMEOUT, message);
+    }
+}
+
 bool kv__cb_scans_tick(kv__cb *cb, uint64_t now_ns)
 {
     bool busy = false;
@@ -707,6 +761,7 @@ bool kv__cb_scans_tick(kv__cb *cb, uint64_t now_ns)
             wait_for_map(scan, now_ns);
         else
             pump(scan);
+        check_stalled(scan, now_ns);
         scan->refs--; /* freed below if this was the last use: not while walking the list */
     }
     for (kv__cb_scan *scan = cb->scans, *next; scan; scan = next) {

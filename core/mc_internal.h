@@ -201,6 +201,7 @@ typedef struct kv__mc_req {
     kv__op *op;
     kv__mc_call_cb cb;
     void *arg;
+    bool multi;     /* a call answered by several frames (kv__mc_node_call_multi) */
     uint8_t *frame; /* a call waiting to be sent: its encoded bytes */
     size_t frame_len;
 } kv__mc_req;
@@ -281,6 +282,11 @@ void kv__mc_node_free(kv__mc_node *node);
 void kv__mc_node_submit(kv__mc_node *node, kv__op *op, uint16_t vbucket);
 /* Queue request R (its opaque is set here) like an operation; CB hears exactly once. */
 void kv__mc_node_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb, void *arg);
+/* The same for a request the server answers with several frames (RANGE_SCAN_CONTINUE): CB hears
+ * each success frame (P->status 0: more follow), then exactly once the final frame (any other
+ * status) or (P NULL) why there is none. Each frame restarts the request's timeout. */
+void kv__mc_node_call_multi(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
+                            void *arg);
 /* Send request R at once, as a step of the connection's handshake (a timeout breaks it). */
 void kv__mc_node_handshake_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
                                 void *arg);

@@ -136,7 +136,8 @@ static kv__mc_req *call_new(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_
     return req;
 }
 
-void kv__mc_node_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb, void *arg)
+static void node_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb, void *arg,
+                      bool multi)
 {
     if (!kv__mc_node_ensure(node)) {
         cb(node, arg, NULL, node->auth_failed ? KV_ERR_AUTH : KV_ERR_NETWORK,
@@ -146,6 +147,7 @@ void kv__mc_node_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
         return;
     }
     kv__mc_req *req = call_new(node, r, cb, arg);
+    req->multi = multi;
     req->frame_len = kv__mcbp_request_size(r);
     req->frame = kv__xcalloc(1, req->frame_len);
     kv__mcbp_encode(r, req->frame, req->frame_len);
@@ -153,6 +155,17 @@ void kv__mc_node_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
     kv__mc_arm_tick(node->mc);
     if (node->ready)
         send_waiting(node);
+}
+
+void kv__mc_node_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb, void *arg)
+{
+    node_call(node, r, cb, arg, false);
+}
+
+void kv__mc_node_call_multi(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
+                            void *arg)
+{
+    node_call(node, r, cb, arg, true);
 }
 
 void kv__mc_node_handshake_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
@@ -260,9 +273,25 @@ static kv__mc_req *take_answered(kv__mc_node *node, uint32_t opaque)
     return req;
 }
 
+/* A success frame of a multi-frame call: more follow, so the call stays first in line (the
+ * server answers in order) with a fresh deadline. */
+static bool answer_partial(kv__mc_node *node, const kv__mcbp_packet *p)
+{
+    kv__mc_req *req = node->sent.head;
+    if (p->magic != KV__MCBP_MAGIC_RESPONSE || !req || !req->multi || req->opaque != p->opaque ||
+        p->status != KV__MCBP_STATUS_SUCCESS)
+        return false;
+    req->deadline_ns = kv__mc_now_ns() + node->mc->timeout_ns;
+    if (req->cb) /* NULL once timed out: the frames are dropped until the last one */
+        req->cb(node, req->arg, p, KV_OK, NULL);
+    return true;
+}
+
 static void dispatch(kv__mc_node *node, const kv__mcbp_packet *p)
 {
     char message[KV__MC_MESSAGE_MAX];
+    if (answer_partial(node, p))
+        return;
     kv__mc_req *req = p->magic == KV__MCBP_MAGIC_RESPONSE ? take_answered(node, p->opaque) : NULL;
     if (!req) {
         snprintf(message, sizeof message, "protocol error from %s: %s", node->name,

@@ -2,52 +2,20 @@
 # Key listing (RangeScan, core/cb_scan.c) and persist_to / replicate_to (OBSERVE polling,
 # core/cb_observe.c) of the Couchbase backend, through the kvtui CLI against the fake cluster
 # cb_fake.py (2 nodes, 64 vbuckets, 1 replica, SCRAM; plus its no-rangescan and rebalance
-# scenarios). Each fake runs on free 127.0.0.1 ports and is stopped, by its pid, when the test ends.
+# scenarios), started and stopped one after the other by lib.sh on free 127.0.0.1 ports.
 set -euo pipefail
 
-if ! command -v python3 >/dev/null 2>&1; then
-    echo "SKIP: python3 is not installed"
-    exit 0
-fi
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=../cli/lib.sh
 source "$HERE/../cli/lib.sh"
+# shellcheck source=lib.sh
+source "$HERE/lib.sh" # skips without python3; cb_start / cb_stop, chained to lib.sh's cleanup
 
-FAKE_PIDS=()
-cleanup() {
-    local pid
-    for pid in "${FAKE_PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$T"
-}
-trap cleanup EXIT
-
-CB_USER=kvtui-test
-printf 's3cret-%s\n' "$RANDOM" >"$T/password"
-export KVTUI_PASSWORD
-KVTUI_PASSWORD=$(head -n1 "$T/password")
-
-# start_fake NAME ARGS...: a cluster of its own; sets STORE to its connection string.
-start_fake() {
-    local name=$1
-    shift
-    python3 "$HERE/cb_fake.py" --vbuckets 64 --user "$CB_USER" --password-file "$T/password" \
-        --port-file "$T/$name.ports" "$@" 2>"$T/$name.log" &
-    FAKE_PIDS+=($!)
-    local tries=0
-    until [ -s "$T/$name.ports" ]; do
-        tries=$((tries + 1))
-        if [ "$tries" -gt 100 ]; then
-            echo "the fake cluster did not start: $(cat "$T/$name.log")" >&2
-            exit 1
-        fi
-        sleep 0.1
-    done
-    local hosts
-    hosts=$(sed 's/^/127.0.0.1:/' "$T/$name.ports" | paste -sd, -)
-    STORE="couchbase://$hosts/default?username=$CB_USER"
+# use_fake [cb_fake.py options]: a new cluster (the previous one stops); the CLI runs against it.
+use_fake() {
+    cb_start "$@"
+    STORE=$CB_URL
+    export KVTUI_PASSWORD=$CB_PASSWORD
 }
 
 # The raw JSON of field NAME in the last (single-line, compact) --json output: a string with its
@@ -65,7 +33,7 @@ expect_field() {
 
 # ---- A normal cluster: 500 documents of three formats, one with a TTL. ----
 
-start_fake main --nodes 2 --replicas 1
+use_fake
 
 # Every 5th a utf8 string, every 7th (else) bytes, the rest JSON; expected listing alongside.
 awk 'BEGIN {
@@ -194,7 +162,7 @@ expect_error NotFoundError 3
 
 # ---- A bucket without RangeScan. ----
 
-start_fake norange --nodes 2 --replicas 1 --scenario no-rangescan
+use_fake --scenario no-rangescan
 run upsert k v
 expect_rc 0
 run keys
@@ -203,10 +171,16 @@ expect_err_has "key listing needs RangeScan (Couchbase Server 7.6+)"
 run export "$T/none.jsonl"
 expect_error NotSupportedError 10
 
+# Without XERROR a server closes the connection on RangeScan's statuses: refused up front.
+use_fake --scenario no-xerror
+run keys
+expect_error NotSupportedError 10
+expect_err_has "did not enable the HELLO feature XERROR"
+
 # ---- One node, a bucket configured for one replica that has none: -1 means the copies the map
 # has, and durability the map cannot give runs into the timeout (the write itself is done). ----
 
-start_fake lonely --nodes 1 --replicas 1
+use_fake --nodes 1
 run upsert solo v --persist-to -1 --replicate-to -1
 expect_rc 0
 STORE="$STORE&timeout=0.5"
@@ -216,26 +190,22 @@ expect_err_has "the write succeeded, but durability was not reached in time: per
 run get solo
 expect_out v2
 
-# ---- A rebalance in the middle of a listing: vbuckets move while their scans run (8 vbuckets,
-# so each needs several CONTINUEs); every key is listed exactly once. ----
+# ---- A rebalance in the middle of a listing: vbuckets move while their scans run (4 vbuckets of
+# 500 keys, so each needs several CONTINUEs and the moved ones start again after the last key they
+# gave); every key is listed exactly once. ----
 
-python3 - "$T/moving.jsonl" <<'EOF'
-import sys
-with open(sys.argv[1], "w") as f:
-    for i in range(1000):
-        f.write('{"key":"mv:%04d","value":%d}\n' % (i, i))
-EOF
-# The fake counts data operations: 1000 stores, then the rebalance lands among the first scan
-# requests, so scans already running (CONTINUE) and new ones (CREATE) both meet NOT_MY_VBUCKET.
-CB_FAKE_VERBOSE=1 start_fake moving --nodes 2 --replicas 1 --vbuckets 8 --scenario rebalance \
-    --rebalance-after 1003
+awk 'BEGIN { for (i = 0; i < 2000; i++) printf "{\"key\":\"mv:%04d\",\"value\":%d}\n", i, i }' \
+    >"$T/moving.jsonl"
+# The fake counts data operations: 2000 stores, then the rebalance lands among the first requests
+# of the listing, so scans already running (CONTINUE) meet NOT_MY_VBUCKET.
+use_fake --vbuckets 4 --scenario rebalance --rebalance-after 2006
 run import "$T/moving.jsonl"
-expect_out_has "imported 1000 documents"
+expect_out_has "imported 2000 documents"
 run keys
 expect_rc 0
-check "a rebalance during the listing loses no key" [ "$(cut -f1 "$T/out" | sort -u | wc -l)" -eq 1000 ]
-check "a rebalance during the listing repeats no key" [ "$(wc -l <"$T/out")" -eq 1000 ]
-check "the rebalance met a running scan" grep -q "NOT_MY_VBUCKET for opcode 0xdb" "$T/moving.log"
+check "a rebalance during the listing loses no key" [ "$(cut -f1 "$T/out" | sort -u | wc -l)" -eq 2000 ]
+check "a rebalance during the listing repeats no key" [ "$(wc -l <"$T/out")" -eq 2000 ]
+check "the rebalance met a running scan" grep -q "NOT_MY_VBUCKET for opcode 0xdb" "$CB_LOG"
 run upsert mv:0000 again --persist-to 1 --replicate-to 1
 expect_rc 0
 
