@@ -27,16 +27,28 @@ static bool wants_durability(const kv_request *r)
     return kv_op_is_mutation(r->op) && (r->persist_to != 0 || r->replicate_to != 0);
 }
 
-/* persist_to / replicate_to against the copies the map has: -1 is "all", more is impossible. */
+/* The replicas the map actually places for OP's vbucket (a bucket configured for more replicas
+ * than it has nodes lists the missing ones as -1). */
+static uint32_t placed_replicas(const kv__cb *cb, const kv__op *op)
+{
+    uint16_t vbucket = kv__cb_vbucket_of_op(cb, op);
+    uint32_t placed = 0;
+    for (uint32_t copy = 1; copy <= cb->config.num_replicas; copy++)
+        placed += kv__cb_config_server(&cb->config, vbucket, copy) >= 0;
+    return placed;
+}
+
+/* persist_to / replicate_to against the copies the map places for the key: -1 is "all", more
+ * is impossible, and refused before anything is written. */
 static bool durability_refused(const kv__cb *cb, kv__op *op)
 {
     const kv_request *r = op->request;
     char message[KV__MC_MESSAGE_MAX];
-    uint32_t replicas = cb->config.num_replicas;
+    uint32_t replicas = placed_replicas(cb, op);
     if (r->replicate_to > (int)replicas) {
         snprintf(message, sizeof message,
-                 "replicate_to %d: bucket '%s' has %" PRIu32 " replica%s", r->replicate_to,
-                 cb->bucket, replicas, replicas == 1 ? "" : "s");
+                 "replicate_to %d: bucket '%s' has %" PRIu32 " replica%s of this key",
+                 r->replicate_to, cb->bucket, replicas, replicas == 1 ? "" : "s");
         return fail_now(op, KV_ERR_DURABILITY_IMPOSSIBLE, message);
     }
     if (r->persist_to > (int)replicas + 1) {

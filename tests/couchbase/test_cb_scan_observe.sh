@@ -178,17 +178,18 @@ expect_error NotSupportedError 10
 expect_err_has "did not enable the HELLO feature XERROR"
 
 # ---- One node, a bucket configured for one replica that has none: -1 means the copies the map
-# has, and durability the map cannot give runs into the timeout (the write itself is done). ----
+# places, and durability the map cannot give is refused before anything is written. ----
 
 use_fake --nodes 1
 run upsert solo v --persist-to -1 --replicate-to -1
 expect_rc 0
-STORE="$STORE&timeout=0.5"
 run upsert solo v2 --persist-to 2
-expect_error TimeoutError 11
-expect_err_has "the write succeeded, but durability was not reached in time: persisted on 1 of 2"
+expect_error DurabilityImpossibleError 10
+expect_err_has "keeps 1 copy"
+run upsert solo v2 --replicate-to 1
+expect_error DurabilityImpossibleError 10
 run get solo
-expect_out v2
+expect_out v
 
 # ---- A rebalance in the middle of a listing: vbuckets move while their scans run (4 vbuckets of
 # 500 keys, so each needs several CONTINUEs and the moved ones start again after the last key they
