@@ -120,6 +120,7 @@ static void hello_answered(kv__mc_node *node, void *arg, const kv__mcbp_packet *
     }
     if (parsed != KV_OK)
         state->features = 0; /* HELLO unknown: a plain memcached-like server */
+    node->json_datatype = kv__cb_feature_on(state->features, KV__CB_FEATURE_JSON);
     if (!kv__cb_feature_on(state->features, KV__CB_FEATURE_XERROR)) {
         kv__mc_sasl_start(node);
         return;
@@ -133,6 +134,7 @@ void kv__cb_handshake(kv__mc_node *node)
 {
     kv__cb_node_state *state = kv__cb_node_of(node);
     state->features = 0;
+    node->json_datatype = false;
     kv__cb_error_map_free(&state->error_map);
     uint64_t ids[2] = {0, 0};
     if (getrandom(ids, sizeof ids, GRND_NONBLOCK) != (ssize_t)sizeof ids)

@@ -256,6 +256,7 @@ struct kv__mc_node {
     kv__mc_sasl sasl;
     void *sasl_state;  /* mc_sasl.c: the handshake in progress on the current connection */
     void *flavor_node; /* the flavor's per-node state (Couchbase: kv__cb_node_state) */
+    bool json_datatype; /* Couchbase with HELLO JSON: JSON documents are sent flagged as JSON */
     bool auth_failed; /* sticky: bad credentials do not get better by retrying */
     char auth_error[KV__MC_MESSAGE_MAX];
     int failures;         /* consecutive connect failures (backoff) */

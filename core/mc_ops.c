@@ -121,12 +121,21 @@ static bool carries_value(kv_op op)
            op == KV_OP_PREPEND;
 }
 
+/* The datatype byte: JSON for a whole JSON document, where the connection enabled it (HELLO). */
+static uint8_t datatype_of(const kv__mc_conn *conn, const kv_request *r)
+{
+    bool document = r->op == KV_OP_INSERT || r->op == KV_OP_UPSERT || r->op == KV_OP_REPLACE;
+    bool json = kv_format_of_flags(r->flags) == KV_FORMAT_JSON && kv_flags_known(r->flags);
+    return conn->node && conn->node->json_datatype && document && json ? KV__CB_DATATYPE_JSON : 0;
+}
+
 void kv__mc_op_encode(kv__mc_conn *conn, const kv__op *op, uint32_t opaque, uint16_t vbucket)
 {
     const kv_request *r = op->request;
     uint8_t extras[20];
     kv__mcbp_request req = {
         .opcode = opcode_of(r),
+        .datatype = datatype_of(conn, r),
         .opaque = opaque,
         .vbucket = vbucket,
         .cas = r->op == KV_OP_GET || r->op == KV_OP_TOUCH || r->op == KV_OP_LOCK ? 0 : r->cas,

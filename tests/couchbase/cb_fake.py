@@ -530,6 +530,7 @@ def store(conn, req, doc, value, flags, expiry, now):
         cluster.docs[req.vbucket][req.key] = doc
     doc.value, doc.flags, doc.expiry, doc.deleted = value, flags, expiry, False
     doc.datatype = DATATYPE_JSON if is_json(value) else 0
+    log("node %d: store %r with datatype 0x%02x" % (conn.node, req.key[:40], req.datatype))
     cluster.mutated(req.vbucket, doc, now)
     return doc
 

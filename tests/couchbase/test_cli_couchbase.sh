@@ -76,6 +76,11 @@ run upsert doc '{"a": 5}' --persist-to 3
 expect_error DurabilityImpossibleError 10
 run get doc
 expect_out '{"a": 3}'
+run upsert typed '{"json": true}'
+run upsert typed-text 'plain text' --format utf8
+check "a JSON document is sent with the JSON datatype (HELLO JSON)" \
+    grep -q "store b'typed' with datatype 0x01" "$CB_LOG"
+check "a text document is not" grep -q "store b'typed-text' with datatype 0x00" "$CB_LOG"
 run counter hits --initial 5 --delta 2
 expect_out 5
 run counter hits --delta 2
