@@ -76,6 +76,16 @@ run upsert doc '{"a": 5}' --persist-to 3
 expect_error DurabilityImpossibleError 10
 run get doc
 expect_out '{"a": 3}'
+run upsert gone 1
+run remove gone --persist-to 2 --replicate-to 1
+expect_rc 0
+run get gone
+expect_error NotFoundError 3
+run upsert gone 1
+run remove gone --replicate-to 2
+expect_error DurabilityImpossibleError 10
+run get gone
+expect_out 1
 run upsert typed '{"json": true}'
 run upsert typed-text 'plain text' --format utf8
 check "a JSON document is sent with the JSON datatype (HELLO JSON)" \
