@@ -87,8 +87,12 @@ tmux -L "$SOCKET" resize-window -t tui -x 120 -y 35
 keys / C-u; literal "user::4"; keys Enter d
 check "delete asks y/n" wait_for "delete 'user::4'? (y/n)"
 keys n
+check "answering n closes the question" wait_gone "(y/n)"
 check "answering n keeps the key" bash -c "'$KVTUI' -s 'file:$STORE' get user::4 >/dev/null"
-keys d y
+check "user::4 is still the one row shown" wait_for "1 of "
+keys d
+wait_for "delete 'user::4'? (y/n)"
+keys y
 check "answering y deletes it" wait_for "remove user::4: OK"
 
 # New document: key, format, value.
