@@ -4,9 +4,10 @@
  * No I/O and no global state: any thread may call these. Two parts, independent of each other:
  *   - cb_config.c: the cluster map of GET_CLUSTER_CONFIG (and of a NOT_MY_VBUCKET body) parsed
  *     and validated into kv__cb_config, and the vBucket a key hashes to;
- *   - cb_codec.c: the Couchbase requests on top of kv__mcbp (HELLO, GET_ERROR_MAP,
+ *   - cb_requests.c: the Couchbase requests on top of kv__mcbp (HELLO, GET_ERROR_MAP,
  *     SELECT_BUCKET, GET_CLUSTER_CONFIG, GET_META, GET_REPLICA, GET_LOCKED, UNLOCK_KEY, OBSERVE,
- *     RangeScan), the parsers of their replies, and what Couchbase status codes mean to a user.
+ *     RangeScan); cb_replies.c: the parsers of their replies; cb_errors.c: the error map and
+ *     what Couchbase status codes mean to a user.
  *
  * Replies from the server are hostile input: every parser checks every length against the frame
  * it was given and fails with KV_ERR_NETWORK and a message instead of reading past it. Request
@@ -89,7 +90,7 @@ uint32_t kv__cb_crc32(const void *data, size_t len);
  * logical key, without any collection prefix. NUM_VBUCKETS must be > 0. */
 uint16_t kv__cb_vbucket_of(const void *key, size_t len, uint32_t num_vbuckets);
 
-/* ---- cb_codec.c: requests ---- */
+/* ---- cb_requests.c: requests ---- */
 
 enum {
     KV__CB_OP_GET_REPLICA = 0x83,
@@ -211,8 +212,8 @@ void kv__cb_range_scan_continue(kv__cb_request *r, uint16_t vbucket,
 void kv__cb_range_scan_cancel(kv__cb_request *r, uint16_t vbucket,
                               const uint8_t uuid[KV__CB_SCAN_UUID_LEN]);
 
-/* ---- cb_codec.c: replies (P is a whole decoded frame; its status is checked by the caller
- * unless a parser says otherwise) ---- */
+/* ---- cb_replies.c (the error map: cb_errors.c): replies (P is a whole decoded frame; its
+ * status is checked by the caller unless a parser says otherwise) ---- */
 
 /* The features the server enabled, as a bit per code below 64 (unknown codes above are
  * ignored). A non-success status (memcached answers UNKNOWN_COMMAND) is KV_ERR_NOT_SUPPORTED;
@@ -330,7 +331,7 @@ kv_status kv__cb_range_scan_reply(const kv__mcbp_packet *p, kv__cb_scan_state *s
 int kv__cb_scan_keys_next(kv__cb_scan_keys *keys, const uint8_t **key, size_t *key_len,
                           char *errbuf, size_t errbuf_len);
 
-/* ---- cb_codec.c: status codes ---- */
+/* ---- cb_errors.c: status codes ---- */
 
 enum {
     KV__CB_STATUS_CAS_VALUE_INVALID = 0x000f,
