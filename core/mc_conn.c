@@ -10,7 +10,7 @@
  *
  * With TLS (memcached+tls://) the protocol layer still sees plaintext: `out` is encrypted into
  * the socket's write buffer when it leaves, and what the socket reads is decrypted straight into
- * the protocol's read space (tls.h, memory BIOs, so libuv keeps the socket). The handshake runs
+ * the protocol's read space (mc_conn_tls.c, on tls.h's memory BIOs). The handshake runs
  * between the TCP connect and on_open with the connection still CONNECTING, so its failures are
  * connect failures (the node backs off) and the connect timeout covers it.
  */
@@ -18,35 +18,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mc_internal.h"
-#include "tls.h"
+#include "mc_conn_internal.h"
 #include "util_alloc.h"
 
 /* A write buffer bigger than this is given back after use. */
 #define KEEP_WRITE_BUFFER (1u << 20)
-/* How much ciphertext one socket read takes. */
-#define CIPHER_CHUNK (64u * 1024u)
-/* The most plaintext one TLS record carries (RFC 8446 5.1). */
-#define TLS_RECORD_MAX 16384u
-
-struct kv__mc_sock {
-    uv_tcp_t tcp;
-    uv_connect_t connect_req;
-    uv_write_t write_req;
-    kv__mc_conn *conn; /* NULL once abandoned */
-    kv__mc *mc;
-    uint8_t *writing;
-    size_t writing_len, writing_cap;
-    bool write_busy;
-    bool sensitive;
-    int handles_open;     /* libuv handles not closed yet: tcp, and resume with TLS */
-    bool has_resume;      /* resume was initialised (a TLS store) */
-    uv_timer_t resume;    /* TLS: decrypts what a pause left buffered, on the next loop turn */
-    kv__tls_session *tls; /* TLS: the session, once TCP is connected */
-    uint8_t *cipher_in;   /* TLS: where the socket's bytes land before decryption */
-    bool received;        /* the peer has sent something on this socket */
-};
-
 typedef struct kv__mc_resolve {
     uv_getaddrinfo_t req;
     kv__mc_conn *conn; /* NULL once abandoned */
@@ -54,10 +30,6 @@ typedef struct kv__mc_resolve {
 } kv__mc_resolve;
 
 static void try_next_address(kv__mc_conn *conn);
-static void tls_start(kv__mc_sock *sock);
-static void tls_received(kv__mc_sock *sock, const uint8_t *data, size_t len);
-static void tls_flush(kv__mc_conn *conn, kv__mc_sock *sock);
-static void tls_resume(kv__mc_sock *sock);
 
 const char *kv__mc_uv_error(int code)
 {
@@ -75,7 +47,7 @@ void kv__mc_conn_init(kv__mc_conn *conn, kv__mc *mc, kv__mc_node *node, const kv
     conn->state = KV__MC_DOWN;
 }
 
-static void wipe(uint8_t *data, size_t len)
+void kv__mc_wipe(uint8_t *data, size_t len)
 {
     if (data && len)
         explicit_bzero(data, len);
@@ -88,7 +60,7 @@ static void sock_closed(uv_handle_t *handle)
         return;
     kv__mc *mc = sock->mc;
     if (sock->sensitive)
-        wipe(sock->writing, sock->writing_cap);
+        kv__mc_wipe(sock->writing, sock->writing_cap);
     free(sock->writing);
     kv__tls_session_free(sock->tls);
     free(sock->cipher_in);
@@ -124,7 +96,7 @@ void kv__mc_conn_close(kv__mc_conn *conn)
         uv_freeaddrinfo(conn->addrs);
     conn->addrs = conn->next_addr = NULL;
     if (conn->out_sensitive)
-        wipe(conn->out, conn->out_cap);
+        kv__mc_wipe(conn->out, conn->out_cap);
     conn->out_sensitive = false;
     conn->out_len = 0;
     conn->reading_paused = false;
@@ -185,7 +157,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         conn->activity_ns = kv__mc_now_ns();
         sock->received = true;
         if (sock->tls)
-            tls_received(sock, (const uint8_t *)buf->base, (size_t)nread);
+            kv__mc_tls_received(sock, (const uint8_t *)buf->base, (size_t)nread);
         else
             conn->ops->on_read(conn, (size_t)nread);
         return;
@@ -205,7 +177,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 }
 
 /* The connection is ready for the protocol (after the TLS handshake, when there is one). */
-static void opened(kv__mc_conn *conn)
+void kv__mc_conn_opened(kv__mc_conn *conn)
 {
     conn->state = KV__MC_OPEN;
     conn->activity_ns = kv__mc_now_ns();
@@ -236,9 +208,9 @@ static void on_connected(uv_connect_t *req, int status)
         return;
     }
     if (conn->mc->tls)
-        tls_start(sock);
+        kv__mc_tls_start(sock);
     else
-        opened(conn);
+        kv__mc_conn_opened(conn);
 }
 
 static kv__mc_sock *sock_new(kv__mc_conn *conn)
@@ -336,7 +308,7 @@ static void grow_out(kv__mc_conn *conn, size_t cap)
     } else {
         uint8_t *bigger = kv__xcalloc(1, cap);
         memcpy(bigger, conn->out, conn->out_len);
-        wipe(conn->out, conn->out_cap);
+        kv__mc_wipe(conn->out, conn->out_cap);
         free(conn->out);
         conn->out = bigger;
     }
@@ -381,7 +353,7 @@ static void write_failed(kv__mc_conn *conn, int code)
 static void on_written(uv_write_t *req, int status);
 
 /* Start writing sock->writing (the caller checked that no write is in progress). */
-static void start_write(kv__mc_conn *conn, kv__mc_sock *sock)
+void kv__mc_sock_start_write(kv__mc_conn *conn, kv__mc_sock *sock)
 {
     uv_buf_t buf = uv_buf_init((char *)sock->writing, (unsigned)sock->writing_len);
     int rc = uv_write(&sock->write_req, (uv_stream_t *)&sock->tcp, &buf, 1, on_written);
@@ -407,16 +379,16 @@ static void plain_flush(kv__mc_conn *conn, kv__mc_sock *sock)
     conn->out_cap = spare_cap;
     conn->out_len = 0;
     conn->out_sensitive = false;
-    start_write(conn, sock);
+    kv__mc_sock_start_write(conn, sock);
 }
 
 /* Send what waits unless a write is in progress (its completion sends the rest). */
-static void flush_sock(kv__mc_conn *conn, kv__mc_sock *sock)
+void kv__mc_sock_flush(kv__mc_conn *conn, kv__mc_sock *sock)
 {
     if (sock->write_busy)
         return;
     if (sock->tls)
-        tls_flush(conn, sock);
+        kv__mc_tls_flush(conn, sock);
     else if (conn->state == KV__MC_OPEN)
         plain_flush(conn, sock);
 }
@@ -426,7 +398,7 @@ static void on_written(uv_write_t *req, int status)
     kv__mc_sock *sock = req->data;
     sock->write_busy = false;
     if (sock->sensitive)
-        wipe(sock->writing, sock->writing_len);
+        kv__mc_wipe(sock->writing, sock->writing_len);
     sock->sensitive = false;
     if (sock->writing_cap > KEEP_WRITE_BUFFER) {
         free(sock->writing);
@@ -440,7 +412,7 @@ static void on_written(uv_write_t *req, int status)
         write_failed(conn, status);
         return;
     }
-    flush_sock(conn, sock);
+    kv__mc_sock_flush(conn, sock);
     if (sock->conn == conn && conn->state == KV__MC_OPEN && kv__mc_conn_backlog(conn) == 0 &&
         conn->ops->on_drained)
         conn->ops->on_drained(conn);
@@ -449,7 +421,7 @@ static void on_written(uv_write_t *req, int status)
 void kv__mc_conn_flush(kv__mc_conn *conn)
 {
     if (conn->state == KV__MC_OPEN && conn->sock)
-        flush_sock(conn, conn->sock);
+        kv__mc_sock_flush(conn, conn->sock);
 }
 
 void kv__mc_conn_pause(kv__mc_conn *conn, bool paused)
@@ -464,172 +436,5 @@ void kv__mc_conn_pause(kv__mc_conn *conn, bool paused)
     }
     uv_read_start(stream, on_alloc, on_read);
     if (conn->sock->tls)
-        tls_resume(conn->sock);
-}
-
-/* A TLS failure: during the handshake it is a failed connect (was_open false, so the node backs
- * off and fails what waits with this message); afterwards the connection broke. */
-static void tls_failed(kv__mc_conn *conn, const char *reason)
-{
-    char message[KV__MC_MESSAGE_MAX];
-    if (conn->state == KV__MC_OPEN)
-        snprintf(message, sizeof message, "TLS error on the connection to %s: %s", conn->node->name,
-                 reason);
-    else
-        snprintf(message, sizeof message, "TLS handshake with %s failed: %s", conn->node->name,
-                 reason);
-    kv__mc_conn_fail(conn, KV_ERR_NETWORK, message);
-}
-
-/* Move the ciphertext the session produced into the socket's write buffer and write it. */
-static void tls_send(kv__mc_conn *conn, kv__mc_sock *sock)
-{
-    size_t len = kv__tls_output_len(sock->tls);
-    if (sock->write_busy || len == 0)
-        return;
-    if (sock->writing_cap < len) {
-        free(sock->writing);
-        sock->writing = kv__xcalloc(1, len);
-        sock->writing_cap = len;
-    }
-    sock->writing_len = kv__tls_take_output(sock->tls, sock->writing, len);
-    start_write(conn, sock);
-}
-
-/* The length of the first request in DATA (LEN > 0): a binary frame says its body length
- * (protocol.md 2); a text command is one line. Whatever does not parse is one request. */
-static size_t request_len(const uint8_t *data, size_t len)
-{
-    bool binary = data[0] >= KV__MCBP_MAGIC_REQUEST || data[0] == KV__MCBP_MAGIC_ALT_REQUEST ||
-                  data[0] == KV__MCBP_MAGIC_ALT_RESPONSE;
-    if (binary && len >= KV__MCBP_HEADER_LEN) {
-        uint64_t body =
-            (uint64_t)data[8] << 24 | (uint64_t)data[9] << 16 | (uint64_t)data[10] << 8 | data[11];
-        return KV__MCBP_HEADER_LEN + body <= len ? KV__MCBP_HEADER_LEN + (size_t)body : len;
-    }
-    const uint8_t *newline = binary ? NULL : memchr(data, '\n', len);
-    return newline ? (size_t)(newline - data) + 1 : len;
-}
-
-/* How much of DATA goes into the next TLS record: whole requests up to the record size, or one
- * bigger request (OpenSSL cuts it into records, the last one ending with it). memcached -Z
- * (1.6.18) reads a record only as far as the request it is parsing and then waits for the
- * socket, so a record ending inside a request strands the rest of it in the server until the
- * client sends again: the last requests of a burst would time out. */
-static size_t record_len(const uint8_t *data, size_t len)
-{
-    size_t n = request_len(data, len);
-    while (n < len) {
-        size_t next = request_len(data + n, len - n);
-        if (n + next > TLS_RECORD_MAX)
-            break;
-        n += next;
-    }
-    return n;
-}
-
-/* Encrypt everything appended since the last write, in records that end where requests end
- * (wiping a password once it is encrypted), then send; before the handshake is over only the
- * session's own output leaves. */
-static void tls_flush(kv__mc_conn *conn, kv__mc_sock *sock)
-{
-    if (conn->state == KV__MC_OPEN && conn->out_len > 0) {
-        char reason[KV__MC_MESSAGE_MAX / 2];
-        kv__tls_result result = KV__TLS_OK;
-        for (size_t at = 0, n; at < conn->out_len && result == KV__TLS_OK; at += n) {
-            n = record_len(conn->out + at, conn->out_len - at);
-            result = kv__tls_write(sock->tls, conn->out + at, n, reason, sizeof reason);
-        }
-        if (conn->out_sensitive)
-            wipe(conn->out, conn->out_len);
-        conn->out_sensitive = false;
-        conn->out_len = 0;
-        if (result != KV__TLS_OK) {
-            tls_failed(conn, reason);
-            return;
-        }
-    }
-    tls_send(conn, sock);
-}
-
-/* Decrypt into the protocol's read space until nothing complete is buffered, the protocol
- * pauses, or the connection goes (any on_read may close it: SOCK outlives that, CONN may not). */
-static void tls_drain(kv__mc_sock *sock)
-{
-    char reason[KV__MC_MESSAGE_MAX / 2];
-    kv__mc_conn *conn;
-    while ((conn = sock->conn) && conn->state == KV__MC_OPEN && !conn->reading_paused) {
-        size_t avail = 0, len = 0;
-        uint8_t *space = conn->ops->read_space(conn, &avail);
-        if (!space || avail == 0) {
-            tls_failed(conn, kv__mc_uv_error(UV_ENOBUFS));
-            return;
-        }
-        kv__tls_result result = kv__tls_read(sock->tls, space, avail, &len, reason, sizeof reason);
-        if (result == KV__TLS_AGAIN)
-            break;
-        if (result == KV__TLS_CLOSED) {
-            snprintf(reason, sizeof reason, "%s closed the connection", conn->node->name);
-            kv__mc_conn_fail(conn, KV_ERR_NETWORK, reason);
-            return;
-        }
-        if (result == KV__TLS_ERROR) {
-            tls_failed(conn, reason);
-            return;
-        }
-        conn->ops->on_read(conn, len);
-    }
-    if ((conn = sock->conn))
-        flush_sock(conn, sock); /* reading may have produced output (a key update answer) */
-}
-
-static void tls_advance_handshake(kv__mc_sock *sock)
-{
-    kv__mc_conn *conn = sock->conn;
-    char reason[KV__MC_MESSAGE_MAX / 2];
-    kv__tls_result result = kv__tls_handshake(sock->tls, reason, sizeof reason);
-    if (result == KV__TLS_ERROR) {
-        tls_failed(conn, reason);
-        return;
-    }
-    tls_send(conn, sock);
-    if (result != KV__TLS_OK || sock->conn != conn)
-        return;
-    opened(conn);
-    tls_drain(sock); /* application data may have come with the last handshake bytes */
-}
-
-static void tls_start(kv__mc_sock *sock)
-{
-    kv__mc_conn *conn = sock->conn;
-    char reason[KV__MC_MESSAGE_MAX / 2];
-    sock->tls =
-        kv__tls_session_new(conn->mc->tls_ctx, conn->node->host.host, reason, sizeof reason);
-    if (!sock->tls) {
-        tls_failed(conn, reason);
-        return;
-    }
-    tls_advance_handshake(sock);
-}
-
-static void tls_received(kv__mc_sock *sock, const uint8_t *data, size_t len)
-{
-    kv__tls_feed(sock->tls, data, len);
-    if (sock->conn->state == KV__MC_OPEN)
-        tls_drain(sock);
-    else
-        tls_advance_handshake(sock);
-}
-
-static void on_resume(uv_timer_t *timer)
-{
-    tls_drain(timer->data);
-}
-
-/* Input decrypted and buffered before a pause is not announced by the socket again: drain it on
- * the next loop turn (never from inside the protocol's own call to resume). */
-static void tls_resume(kv__mc_sock *sock)
-{
-    if (kv__tls_input_buffered(sock->tls))
-        uv_timer_start(&sock->resume, on_resume, 0, 0);
+        kv__mc_tls_resume(conn->sock);
 }
