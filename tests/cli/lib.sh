@@ -11,6 +11,8 @@
 #   json_field NAME [LINE]  a field of the JSON object on stdout line LINE (1-based, default 1),
 #                        printed as JSON (strings keep their quotes)
 #   check DESC CMD...    a free-form assertion
+#   bound_kvtui          from now on every kvtui run is killed after 30 s, so a hang fails the
+#                        test instead of stalling ctest (REAL_KVTUI keeps the binary itself)
 #   finish               prints "N passed, M failed" and fails when M > 0
 
 KVTUI=${KVTUI:?KVTUI must point at the kvtui binary}
@@ -133,6 +135,13 @@ check() {
     local desc=$1
     shift
     if "$@"; then _pass; else _fail "$desc"; fi
+}
+
+bound_kvtui() {
+    REAL_KVTUI=$KVTUI
+    printf '#!/bin/sh\nexec timeout -k 2 30 "%s" "$@"\n' "$REAL_KVTUI" >"$T/kvtui"
+    chmod +x "$T/kvtui"
+    KVTUI=$T/kvtui
 }
 
 finish() {

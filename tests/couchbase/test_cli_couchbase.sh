@@ -11,10 +11,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../cli/lib.sh"
 . "$HERE/lib.sh"
-REAL_KVTUI=$KVTUI
-printf '#!/bin/sh\nexec timeout -k 2 30 "%s" "$@"\n' "$REAL_KVTUI" >"$T/kvtui"
-chmod +x "$T/kvtui"
-KVTUI=$T/kvtui
+bound_kvtui
 
 cb_start
 STORE=$CB_URL

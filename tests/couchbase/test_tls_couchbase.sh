@@ -8,10 +8,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../memcached/lib.sh"
 . "$HERE/lib.sh"
 if ! command -v openssl >/dev/null 2>&1; then echo "SKIP: the openssl tool is not installed"; exit 0; fi
-REAL_KVTUI=$KVTUI
-printf '#!/bin/sh\nexec timeout -k 2 30 "%s" "$@"\n' "$REAL_KVTUI" >"$T/kvtui"
-chmod +x "$T/kvtui"
-KVTUI=$T/kvtui
+bound_kvtui
 
 mc_tls_certs
 cb_start --tls-cert "$MC_TLS/good-chain.pem" --tls-key "$MC_TLS/good.key"

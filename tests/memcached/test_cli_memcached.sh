@@ -11,13 +11,9 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../cli/lib.sh"
 . "$HERE/lib.sh"
-REAL_KVTUI=$KVTUI
 # json_field runs python3: the system one starts ten times faster than a pyenv shim.
 PATH=/usr/bin:$PATH
-# Every kvtui run is bounded, so a hang fails the test instead of stalling ctest.
-printf '#!/bin/sh\nexec timeout -k 2 30 "%s" "$@"\n' "$REAL_KVTUI" >"$T/kvtui"
-chmod +x "$T/kvtui"
-KVTUI=$T/kvtui
+bound_kvtui
 
 mc_start
 mc_require_backend

@@ -12,12 +12,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../cli/lib.sh"
 . "$HERE/lib.sh"
-REAL_KVTUI=$KVTUI
 PATH=/usr/bin:$PATH
-# Every kvtui run is bounded, so a hang fails the test instead of stalling ctest.
-printf '#!/bin/sh\nexec timeout -k 2 30 "%s" "$@"\n' "$REAL_KVTUI" >"$T/kvtui"
-chmod +x "$T/kvtui"
-KVTUI=$T/kvtui
+bound_kvtui
 
 if ! ls /usr/lib/*/sasl2/libscram.so* >/dev/null 2>&1; then
     echo "SKIP: Cyrus SASL's scram plugin is not installed (apt-get install libsasl2-modules)"
