@@ -9,6 +9,10 @@ TUI_STORE="$MC_URL?timeout=1"
 
 start_tui
 check "keys are listed from memcached" wait_for "mc::one"
+# Listed as soon as the dump names them, then completed once read back: the format and size of
+# the row replace the "..." shown meanwhile.
+check "the listed key gets its format and size" bash -c "for i in \$(seq 50); do \
+    tmux -L '$SOCKET' capture-pane -p -t tui | grep 'mc::one' | cut -c1-48 | grep -qE 'json +19 ' && exit 0; sleep 0.1; done; exit 1"
 keys Enter
 check "a memcached document opens" wait_for '"on": "memcached"'
 mc_kill_node 0
