@@ -10,8 +10,10 @@
  * GET_META per key, pipelined), not bytes (the size a listing shows needs the value, so values
  * travel either way); but the key-only mode is what cb_internal.h's codec and the fake cluster of
  * tests/couchbase speak, so it is the mode that is tested. Keys wait in a queue; at most
- * LOOKUP_WINDOW reads are in flight and a vbucket is only continued while the queue is short, so
- * memory stays bounded whatever the bucket holds.
+ * LOOKUP_WINDOW reads are in flight. A listing (not an export) lists each key the moment the
+ * scan gives it (KV_KEY_PARTIAL), lets the scan run up to QUEUE_AHEAD keys ahead of the reads, and
+ * lists each key again COMPLETE once read (or GONE when it vanished meanwhile), so a long list
+ * fills at the scan's pace; an export keeps the queue short. Memory stays bounded either way.
  *
  * A vbucket that moved (NOT_MY_VBUCKET), a dropped connection or a scan the server forgot is
  * scanned again on its current active node from just after the last key it gave, so no key is
@@ -32,6 +34,8 @@
 /* Keys per CONTINUE (answered in one or more frames): enough to keep the reads busy. */
 #define CONTINUE_ITEMS 256
 #define LOOKUP_WINDOW 256
+/* Keys a listing may hold between the scan and the reads (a few MB of keys at most). */
+#define QUEUE_AHEAD (128u * 1024u)
 #define RETRY_NS (20u * 1000000u)
 #define DEFAULT_BATCH 1000
 #define STALL_GRACE_NS (1000u * 1000000u)
@@ -80,7 +84,9 @@ typedef struct kv__cb_scan {
     scan_slot slots[VBUCKETS_AT_ONCE];
     key_queue queue;
     size_t lookups; /* reads in flight */
-    size_t listed;  /* keys put into batches */
+    size_t listed;  /* keys put into batches COMPLETE */
+    size_t early;   /* keys listed PARTIAL as the scan gave them (queue order) */
+    size_t popped;  /* keys taken off the queue for reading */
     kv__key_batch batch;
     int refs; /* answers still to come, plus active entry points */
     bool pumping, again;
@@ -100,6 +106,7 @@ typedef struct scan_call {
 
 typedef struct scan_lookup {
     kv__cb_scan *scan;
+    bool listed_early; /* a GONE record takes it off the list if it vanished */
     kv__op op;
 } scan_lookup;
 
@@ -430,6 +437,18 @@ static void create_answered(kv__cb_scan *scan, scan_slot *slot, kv__mc_node *nod
     }
 }
 
+/* A listing names KEY at once (PARTIAL), up to the stream's limit; its read completes it. */
+static void list_early(kv__cb_scan *scan, const uint8_t *key, size_t len)
+{
+    if (scan->stream->want_values || (scan->stream->limit && scan->early >= scan->stream->limit))
+        return;
+    kv__key_batch_add(&scan->batch, (const char *)key, len, 0, 0, 0, 0);
+    scan->batch.keys[scan->batch.count - 1].detail = KV_KEY_PARTIAL;
+    scan->early++;
+    if (scan->batch.count >= scan->stream->batch_size)
+        kv__stream_emit(scan->stream, &scan->batch);
+}
+
 /* Queue the keys of one CONTINUE frame that match the glob; remember the last one. */
 static bool take_keys(kv__cb_scan *scan, scan_slot *slot, kv__cb_scan_keys *keys)
 {
@@ -438,8 +457,10 @@ static bool take_keys(kv__cb_scan *scan, scan_slot *slot, kv__cb_scan_keys *keys
     size_t len, last_len = 0;
     int rc;
     while ((rc = kv__cb_scan_keys_next(keys, &key, &len, message, sizeof message)) == 1) {
-        if (kv__stream_matches(scan->stream, (const char *)key, len))
+        if (kv__stream_matches(scan->stream, (const char *)key, len)) {
             queue_push(&scan->queue, key, len);
+            list_early(scan, key, len);
+        }
         last = key;
         last_len = len;
     }
@@ -515,12 +536,23 @@ static bool limit_reached(const kv__cb_scan *scan)
     return scan->stream->limit && scan->listed >= scan->stream->limit;
 }
 
-/* Whether more keys should be fetched: few wait to be read, and the limit is not covered. */
+/* Whether more keys should be fetched: not too many wait to be read (a listing runs ahead,
+ * an export does not), and the limit is not covered. */
 static bool wants_keys(const kv__cb_scan *scan)
 {
     size_t pending = scan->listed + scan->lookups + queue_waiting(&scan->queue);
-    return queue_waiting(&scan->queue) < LOOKUP_WINDOW &&
+    size_t ahead = scan->stream->want_values ? LOOKUP_WINDOW : QUEUE_AHEAD;
+    return queue_waiting(&scan->queue) < ahead &&
            (!scan->stream->limit || pending < scan->stream->limit);
+}
+
+/* A key listed early that vanished before its read: take it off the list again. */
+static void list_gone(kv__cb_scan *scan, const kv_request *request)
+{
+    kv__key_batch_add(&scan->batch, request->key, request->key_len, 0, 0, 0, 0);
+    scan->batch.keys[scan->batch.count - 1].detail = KV_KEY_GONE;
+    if (scan->batch.count >= scan->stream->batch_size)
+        kv__stream_emit(scan->stream, &scan->batch);
 }
 
 static void list_key(kv__cb_scan *scan, const kv_request *request, const kv_result *res)
@@ -550,6 +582,8 @@ static void lookup_done(kv__op *op)
             list_key(scan, op->request, res);
         else if (res->status != KV_ERR_NOT_FOUND) /* not found: removed since it was listed */
             note_error(scan, res->status, res->message);
+        else if (lookup->listed_early)
+            list_gone(scan, op->request);
     }
     kv_request_free(op->request);
     kv_result_clear(&op->result);
@@ -563,6 +597,7 @@ static void lookup_start(kv__cb_scan *scan, const uint8_t *key, size_t len)
 {
     scan_lookup *lookup = kv__xcalloc(1, sizeof *lookup);
     lookup->scan = scan;
+    lookup->listed_early = scan->popped++ < scan->early; /* both count in queue order */
     lookup->op.request = kv_request_new(KV_OP_GET, (const char *)key, len);
     if (!lookup->op.request)
         kv__out_of_memory();
