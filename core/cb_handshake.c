@@ -17,7 +17,7 @@
 static void step(kv__mc_node *node, kv__cb_request *r, kv__mc_call_cb cb)
 {
     kv__mcbp_request m = kv__cb_request_mcbp(r, 0);
-    kv__mc_node_handshake_call(node, &m, cb, NULL);
+    kv__mc_node_handshake_call(node, &m, cb, NULL, false);
     kv__cb_request_free(r);
 }
 

@@ -178,11 +178,8 @@ typedef enum kv__mc_sasl {
 } kv__mc_sasl;
 
 typedef enum kv__mc_req_kind {
-    KV__MC_REQ_OP,
-    KV__MC_REQ_SASL_LIST,
-    KV__MC_REQ_SASL_AUTH,
-    KV__MC_REQ_SASL_STEP,
-    KV__MC_REQ_CALL /* any other request, answered through a callback */
+    KV__MC_REQ_OP,  /* an operation of the API (kv__op) */
+    KV__MC_REQ_CALL /* any other request (handshake steps, GET_META, RangeScan...): a callback */
 } kv__mc_req_kind;
 
 /* The answer P to a call, or (P NULL) why there is none: STATUS and MESSAGE. */
@@ -288,13 +285,10 @@ void kv__mc_node_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
  * status) or (P NULL) why there is none. Each frame restarts the request's timeout. */
 void kv__mc_node_call_multi(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
                             void *arg);
-/* Send request R at once, as a step of the connection's handshake (a timeout breaks it). */
+/* Send request R at once, as a step of the connection's handshake (a timeout breaks it); a
+ * SECRET request (it holds a password) is wiped from the output once written. */
 void kv__mc_node_handshake_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
-                                void *arg);
-/* Send a handshake request now (the connection is open but not ready). */
-void kv__mc_node_send_internal(kv__mc_node *node, kv__mc_req_kind kind, uint8_t opcode,
-                               const void *key, uint16_t key_len, const void *value,
-                               size_t value_len);
+                                void *arg, bool secret);
 /* The handshake finished: operations may flow. */
 void kv__mc_node_ready(kv__mc_node *node);
 /* The handshake failed: fail everything and keep failing with STATUS (sticky for auth). */
@@ -306,7 +300,6 @@ bool kv__mc_node_ensure(kv__mc_node *node);
 
 /* mc_sasl.c */
 void kv__mc_sasl_start(kv__mc_node *node);
-void kv__mc_sasl_answer(kv__mc_node *node, const kv__mc_req *req, const kv__mcbp_packet *p);
 /* SASL succeeded (or the server has none): the handshake goes on (Couchbase) or ends. */
 void kv__mc_sasl_done(kv__mc_node *node);
 /* Forget the handshake state of a connection that went down (or a node being freed). */

@@ -106,26 +106,6 @@ static void send_waiting(kv__mc_node *node)
     kv__mc_conn_flush(conn);
 }
 
-void kv__mc_node_send_internal(kv__mc_node *node, kv__mc_req_kind kind, uint8_t opcode,
-                               const void *key, uint16_t key_len, const void *value,
-                               size_t value_len)
-{
-    kv__mc_req *req = req_new(node, kind, NULL);
-    kv__mcbp_request r = {.opcode = opcode,
-                          .opaque = req->opaque,
-                          .key = key,
-                          .key_len = key_len,
-                          .value = value,
-                          .value_len = value_len};
-    size_t size = kv__mcbp_request_size(&r);
-    kv__mcbp_encode(&r, kv__mc_conn_append(&node->bin, size), size);
-    if (kind == KV__MC_REQ_SASL_AUTH)
-        node->bin.out_sensitive = true;
-    list_push(&node->sent, req);
-    kv__mc_arm_tick(node->mc);
-    kv__mc_conn_flush(&node->bin);
-}
-
 static kv__mc_req *call_new(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
                             void *arg)
 {
@@ -169,12 +149,14 @@ void kv__mc_node_call_multi(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_
 }
 
 void kv__mc_node_handshake_call(kv__mc_node *node, kv__mcbp_request *r, kv__mc_call_cb cb,
-                                void *arg)
+                                void *arg, bool secret)
 {
     kv__mc_req *req = call_new(node, r, cb, arg);
     req->handshake = true;
     size_t size = kv__mcbp_request_size(r);
     kv__mcbp_encode(r, kv__mc_conn_append(&node->bin, size), size);
+    if (secret)
+        node->bin.out_sensitive = true; /* wiped once written */
     list_push(&node->sent, req);
     kv__mc_arm_tick(node->mc);
     kv__mc_conn_flush(&node->bin);
@@ -303,8 +285,6 @@ static void dispatch(kv__mc_node *node, const kv__mcbp_packet *p)
     if (req->kind == KV__MC_REQ_CALL) {
         if (req->cb)
             req->cb(node, req->arg, p, KV_OK, NULL);
-    } else if (req->kind != KV__MC_REQ_OP) {
-        kv__mc_sasl_answer(node, req, p);
     } else if (req->op) {
         kv__mc_op_answer(node, req->op, p);
     }
@@ -406,7 +386,7 @@ static bool expire_sent(kv__mc_node *node, uint64_t now, const char *message)
     for (kv__mc_req *req = node->sent.head; req; req = req->next) {
         if (req->deadline_ns > now)
             return true;
-        if (req->handshake || (req->kind != KV__MC_REQ_OP && req->kind != KV__MC_REQ_CALL)) {
+        if (req->handshake) {
             char why[KV__MC_MESSAGE_MAX];
             snprintf(why, sizeof why, "%s did not answer the handshake in time", node->name);
             kv__mc_conn_fail(&node->bin, KV_ERR_TIMEOUT, why);

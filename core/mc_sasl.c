@@ -36,12 +36,6 @@ void kv__mc_sasl_reset(kv__mc_node *node)
     }
 }
 
-void kv__mc_sasl_start(kv__mc_node *node)
-{
-    kv__mc_sasl_reset(node);
-    kv__mc_node_send_internal(node, KV__MC_REQ_SASL_LIST, KV__MCBP_OP_SASL_LIST_MECHS, NULL, 0,
-                              NULL, 0);
-}
 
 static void fail_auth(kv__mc_node *node, const char *message)
 {
@@ -90,12 +84,22 @@ void kv__mc_sasl_done(kv__mc_node *node)
         kv__mc_node_ready(node);
 }
 
-static void send_step(kv__mc_node *node, kv__mc_req_kind kind, uint8_t opcode, const void *value,
-                      size_t len)
+static void step_cb(kv__mc_node *node, void *arg, const kv__mcbp_packet *p, kv_status status,
+                    const char *message);
+
+/* SASL_AUTH (OPCODE) or SASL_STEP with the chosen mechanism as key; SECRET: VALUE holds the
+ * password (PLAIN). */
+static void send_step(kv__mc_node *node, uint8_t opcode, const void *value, size_t len,
+                      bool secret)
 {
     const sasl_state *st = node->sasl_state;
     const char *name = st->choice.server_name;
-    kv__mc_node_send_internal(node, kind, opcode, name, (uint16_t)strlen(name), value, len);
+    kv__mcbp_request r = {.opcode = opcode,
+                          .key = (const uint8_t *)name,
+                          .key_len = (uint16_t)strlen(name),
+                          .value = value,
+                          .value_len = len};
+    kv__mc_node_handshake_call(node, &r, step_cb, NULL, secret);
 }
 
 static void send_plain(kv__mc_node *node)
@@ -106,7 +110,7 @@ static void send_plain(kv__mc_node *node)
     uint8_t *value = kv__xcalloc(1, len);
     memcpy(value + 1, user, user_len);
     memcpy(value + 2 + user_len, password, password_len);
-    send_step(node, KV__MC_REQ_SASL_AUTH, KV__MCBP_OP_SASL_AUTH, value, len);
+    send_step(node, KV__MCBP_OP_SASL_AUTH, value, len, true);
     explicit_bzero(value, len);
     free(value);
 }
@@ -122,7 +126,7 @@ static void send_client_first(kv__mc_node *node)
         return;
     }
     const char *first = kv__scram_output(st->scram, &len);
-    send_step(node, KV__MC_REQ_SASL_AUTH, KV__MCBP_OP_SASL_AUTH, first, len);
+    send_step(node, KV__MCBP_OP_SASL_AUTH, first, len, false);
 }
 
 /* The server offered mechanisms P: pick one and start with it. */
@@ -185,7 +189,7 @@ static void challenge_answered(kv__mc_node *node, const kv__mcbp_packet *p)
         return;
     }
     const char *final = kv__scram_output(st->scram, &len);
-    send_step(node, KV__MC_REQ_SASL_STEP, KV__MCBP_OP_SASL_STEP, final, len);
+    send_step(node, KV__MCBP_OP_SASL_STEP, final, len, false);
 }
 
 static void auth_answered(kv__mc_node *node, const kv__mcbp_packet *p)
@@ -228,7 +232,7 @@ static void proof_answered(kv__mc_node *node, const kv__mcbp_packet *p)
     if (p->status == KV__MCBP_STATUS_SUCCESS)
         authenticated(node);
     else
-        send_step(node, KV__MC_REQ_SASL_STEP, KV__MCBP_OP_SASL_STEP, NULL, 0);
+        send_step(node, KV__MCBP_OP_SASL_STEP, NULL, 0, false);
 }
 
 static void step_answered(kv__mc_node *node, const kv__mcbp_packet *p)
@@ -244,14 +248,34 @@ static void step_answered(kv__mc_node *node, const kv__mcbp_packet *p)
         refused(node, p);
 }
 
-void kv__mc_sasl_answer(kv__mc_node *node, const kv__mc_req *req, const kv__mcbp_packet *p)
+/* The answers of the handshake's steps. No answer (P NULL) means the connection broke or was
+ * refused already: nothing is left to do here. */
+static void mechanisms_cb(kv__mc_node *node, void *arg, const kv__mcbp_packet *p,
+                          kv_status status, const char *message)
 {
-    if (req->kind == KV__MC_REQ_SASL_LIST)
+    (void)arg, (void)status, (void)message;
+    if (p)
         mechanisms_answered(node, p);
-    else if (!node->sasl_state)
+}
+
+/* A SASL_AUTH or SASL_STEP answer (the server echoes the opcode). */
+static void step_cb(kv__mc_node *node, void *arg, const kv__mcbp_packet *p, kv_status status,
+                    const char *message)
+{
+    (void)arg, (void)status, (void)message;
+    if (!p)
+        return;
+    if (!node->sasl_state)
         fail_auth(node, "a SASL answer came for a handshake that is not in progress");
-    else if (req->kind == KV__MC_REQ_SASL_AUTH)
+    else if (p->opcode == KV__MCBP_OP_SASL_AUTH)
         auth_answered(node, p);
     else
         step_answered(node, p);
+}
+
+void kv__mc_sasl_start(kv__mc_node *node)
+{
+    kv__mc_sasl_reset(node);
+    kv__mcbp_request r = {.opcode = KV__MCBP_OP_SASL_LIST_MECHS};
+    kv__mc_node_handshake_call(node, &r, mechanisms_cb, NULL, false);
 }
