@@ -70,6 +70,12 @@ typedef struct kv__stream {
 
 /* Hand BATCH to the stream's consumer (which resets it) and count it. */
 void kv__stream_emit(kv__stream *stream, kv__key_batch *batch);
+/* Emit BATCH once it holds the stream's batch size. */
+void kv__stream_emit_full(kv__stream *stream, kv__key_batch *batch);
+/* List KEY early (KV_KEY_PARTIAL: CAS and expiry only) or take it off again (KV_KEY_GONE): see
+ * kv_key_detail. Emits BATCH when full. */
+void kv__stream_list_detail(kv__stream *stream, kv__key_batch *batch, const char *key,
+                            size_t key_len, uint64_t cas, int64_t expiry, kv_key_detail detail);
 /* End the stream; the stream object is freed by its owner afterwards, so do not touch it. */
 void kv__stream_finish(kv__stream *stream, kv_status status, const char *message);
 /* True when the stream's glob (if any) matches KEY. */

@@ -101,6 +101,20 @@ void kv__key_batch_move_to_event(kv__key_batch *b, kv_event *event)
     b->count = b->arena_len = 0;
 }
 
+void kv__stream_emit_full(kv__stream *stream, kv__key_batch *batch)
+{
+    if (batch->count >= stream->batch_size)
+        kv__stream_emit(stream, batch);
+}
+
+void kv__stream_list_detail(kv__stream *stream, kv__key_batch *batch, const char *key,
+                            size_t key_len, uint64_t cas, int64_t expiry, kv_key_detail detail)
+{
+    kv__key_batch_add(batch, key, key_len, 0, 0, cas, expiry);
+    batch->keys[batch->count - 1].detail = (uint8_t)detail;
+    kv__stream_emit_full(stream, batch);
+}
+
 void kv__stream_emit(kv__stream *stream, kv__key_batch *batch)
 {
     if (batch->count == 0)

@@ -442,11 +442,9 @@ static void list_early(kv__cb_scan *scan, const uint8_t *key, size_t len)
 {
     if (scan->stream->want_values || (scan->stream->limit && scan->early >= scan->stream->limit))
         return;
-    kv__key_batch_add(&scan->batch, (const char *)key, len, 0, 0, 0, 0);
-    scan->batch.keys[scan->batch.count - 1].detail = KV_KEY_PARTIAL;
+    kv__stream_list_detail(scan->stream, &scan->batch, (const char *)key, len, 0, 0,
+                           KV_KEY_PARTIAL);
     scan->early++;
-    if (scan->batch.count >= scan->stream->batch_size)
-        kv__stream_emit(scan->stream, &scan->batch);
 }
 
 /* Queue the keys of one CONTINUE frame that match the glob; remember the last one. */
@@ -546,15 +544,6 @@ static bool wants_keys(const kv__cb_scan *scan)
            (!scan->stream->limit || pending < scan->stream->limit);
 }
 
-/* A key listed early that vanished before its read: take it off the list again. */
-static void list_gone(kv__cb_scan *scan, const kv_request *request)
-{
-    kv__key_batch_add(&scan->batch, request->key, request->key_len, 0, 0, 0, 0);
-    scan->batch.keys[scan->batch.count - 1].detail = KV_KEY_GONE;
-    if (scan->batch.count >= scan->stream->batch_size)
-        kv__stream_emit(scan->stream, &scan->batch);
-}
-
 static void list_key(kv__cb_scan *scan, const kv_request *request, const kv_result *res)
 {
     int64_t expiry = res->expiry < 0 ? 0 : res->expiry; /* -1: GET_META failed, rare */
@@ -567,8 +556,7 @@ static void list_key(kv__cb_scan *scan, const kv_request *request, const kv_resu
                           res->value_len < UINT32_MAX ? (uint32_t)res->value_len : UINT32_MAX,
                           res->cas, expiry);
     scan->listed++;
-    if (scan->batch.count >= scan->stream->batch_size)
-        kv__stream_emit(scan->stream, &scan->batch);
+    kv__stream_emit_full(scan->stream, &scan->batch);
 }
 
 static void lookup_done(kv__op *op)
@@ -582,8 +570,9 @@ static void lookup_done(kv__op *op)
             list_key(scan, op->request, res);
         else if (res->status != KV_ERR_NOT_FOUND) /* not found: removed since it was listed */
             note_error(scan, res->status, res->message);
-        else if (lookup->listed_early)
-            list_gone(scan, op->request);
+        else if (lookup->listed_early) /* it vanished before its read: off the list again */
+            kv__stream_list_detail(scan->stream, &scan->batch, op->request->key,
+                                   op->request->key_len, 0, 0, KV_KEY_GONE);
     }
     kv_request_free(op->request);
     kv_result_clear(&op->result);

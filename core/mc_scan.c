@@ -185,10 +185,8 @@ static void list_early(kv__mc_scan *scan, const kv__mc_dump_entry *e)
 {
     if (scan->stream->want_values)
         return;
-    kv__key_batch_add(&scan->batch, e->key, e->key_len, 0, 0, e->cas, e->exp < 0 ? 0 : e->exp);
-    scan->batch.keys[scan->batch.count - 1].detail = KV_KEY_PARTIAL;
-    if (scan->batch.count >= scan->stream->batch_size)
-        kv__stream_emit(scan->stream, &scan->batch);
+    kv__stream_list_detail(scan->stream, &scan->batch, e->key, e->key_len, e->cas,
+                           e->exp < 0 ? 0 : e->exp, KV_KEY_PARTIAL);
 }
 
 /* One dump line; false once the round must be read back first. */

@@ -40,19 +40,7 @@ static void add_key(kv__mc_scan *scan, const kv__mc_dump_entry *e, const kv__mc_
         kv__key_batch_add(&scan->batch, e->key, e->key_len, flags,
                           (uint32_t)(size < UINT32_MAX ? size : UINT32_MAX), cas, expiry);
     }
-    if (scan->batch.count >= scan->stream->batch_size)
-        kv__stream_emit(scan->stream, &scan->batch);
-}
-
-/* A key listed early vanished before it was read back: take it off the list again. */
-static void add_gone(kv__mc_scan *scan, const kv__mc_dump_entry *e)
-{
-    if (scan->stream->want_values)
-        return; /* not listed early */
-    kv__key_batch_add(&scan->batch, e->key, e->key_len, 0, 0, e->cas, 0);
-    scan->batch.keys[scan->batch.count - 1].detail = KV_KEY_GONE;
-    if (scan->batch.count >= scan->stream->batch_size)
-        kv__stream_emit(scan->stream, &scan->batch);
+    kv__stream_emit_full(scan->stream, &scan->batch);
 }
 
 /* One read-back ended: list the key (HIT), skip it (gone meanwhile), or stop the node. */
@@ -64,8 +52,10 @@ static void readback_done(readback *rb, bool hit, kv_status status, const char *
     sn->in_flight--;
     if (scan->stream && hit && !scan->stream->cancelled)
         add_key(scan, &rb->entry, meta, value);
-    else if (scan->stream && !hit && status == KV_OK && !scan->stream->cancelled)
-        add_gone(scan, &rb->entry);
+    else if (scan->stream && !hit && status == KV_OK && !scan->stream->cancelled &&
+             !scan->stream->want_values) /* listed early, vanished since: off the list again */
+        kv__stream_list_detail(scan->stream, &scan->batch, rb->entry.key, rb->entry.key_len,
+                               rb->entry.cas, 0, KV_KEY_GONE);
     else if (scan->stream && status != KV_OK)
         kv__mc_scan_node_fail(sn, status, message);
     if (!hit)
