@@ -148,12 +148,12 @@ static kv__mc_node *replica_node(kv__cb *cb, uint16_t vbucket)
 void kv__cb_route(kv__mc *mc, kv__op *op)
 {
     kv__cb *cb = kv__cb_of(mc);
+    if (kv__cb_refused(mc, op))
+        return; /* judged again after a park: the map settles replicas and durability */
     if (cb->config.nnodes == 0) {
         kv__cb_park(cb, op);
         return;
     }
-    if (kv__cb_refused(mc, op))
-        return; /* what needs the map to judge (replicas, durability) */
     uint16_t vbucket = kv__cb_vbucket_of_op(cb, op);
     bool replica = op->request->op == KV_OP_GET && op->request->replica;
     kv__mc_node *node = replica ? replica_node(cb, vbucket) : kv__cb_node_for(cb, vbucket, 0);
@@ -255,7 +255,6 @@ static const kv__mc_flavor couchbase_flavor = {
     .handshake = kv__cb_handshake,
     .authenticated = kv__cb_authenticated,
     .route = kv__cb_route,
-    .refused = kv__cb_refused,
     .answered = kv__cb_answered,
     .succeeded = kv__cb_succeeded,
     .tick = cb_tick,

@@ -179,8 +179,7 @@ void kv__mc_execute(void *state, kv__op *op)
 {
     kv__mc *mc = state;
     if (mc->flavor) {
-        if (!mc->flavor->refused(mc, op))
-            mc->flavor->route(mc, op);
+        mc->flavor->route(mc, op); /* refuses what the store cannot do, first */
         return;
     }
     if (kv__mc_op_refused(op))

@@ -349,10 +349,9 @@ typedef struct kv__mc_flavor {
     void (*handshake)(kv__mc_node *node);
     /* SASL is done on NODE: go on with the handshake. */
     void (*authenticated)(kv__mc_node *node);
-    /* Send OP to its node; fail it when it cannot go anywhere. */
+    /* Send OP to its node, or fail it (what the store cannot do, before anything is sent; or
+     * when it cannot go anywhere). */
     void (*route)(kv__mc *mc, kv__op *op);
-    /* Fail what the store cannot do before anything is sent; true when OP was failed. */
-    bool (*refused)(kv__mc *mc, kv__op *op);
     /* The answer P to OP, before the common handling: true when the flavor took OP over
      * (NOT_MY_VBUCKET: send it again elsewhere; durability: observe before completing). */
     bool (*answered)(kv__mc_node *node, kv__op *op, const kv__mcbp_packet *p);
