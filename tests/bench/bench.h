@@ -48,5 +48,7 @@ size_t bench_doc_key(char *out, size_t size, size_t index);
 size_t bench_doc_value(char *out, size_t size, size_t index);
 /* The import file of DOCS documents (one JSON line each); *value_bytes = their values' total. */
 void bench_write_jsonl(const char *path, size_t docs, size_t *value_bytes);
+/* kv_client_import of FILE (DOCS lines) through CLIENT: seconds, or -1 (said on stderr). */
+double bench_import_file(kv_client *client, const char *file, size_t docs);
 
 #endif /* KV_BENCH_H */

@@ -86,10 +86,8 @@ static double lmdb_put_loop(const char *path, size_t docs)
     return seconds;
 }
 
-static double client_import(const char *store, const char *file, size_t docs)
+double bench_import_file(kv_client *client, const char *file, size_t docs)
 {
-    bench_remove_store(store);
-    kv_client *client = bench_open(store, false);
     char message[256] = "";
     uint64_t items = 0;
     double start = bench_now();
@@ -97,11 +95,22 @@ static double client_import(const char *store, const char *file, size_t docs)
     kv_status status = bench_wait_stream(client, id, start, &items, NULL, NULL, message,
                                          sizeof message);
     double seconds = bench_now() - start;
-    kv_client_close(client);
     if (status != KV_OK || items != docs) {
-        fprintf(stderr, "kvbench: import failed (%s): %s\n", kv_status_name(status), message);
-        exit(1);
+        fprintf(stderr, "kvbench: import into %s failed (%s): %s\n",
+                kv_client_backend_name(client), kv_status_name(status), message);
+        return -1;
     }
+    return seconds;
+}
+
+static double client_import(const char *store, const char *file, size_t docs)
+{
+    bench_remove_store(store);
+    kv_client *client = bench_open(store, false);
+    double seconds = bench_import_file(client, file, docs);
+    kv_client_close(client);
+    if (seconds < 0)
+        exit(1);
     return seconds;
 }
 

@@ -498,24 +498,6 @@ static double best_of(double best, double seconds)
     return best < 0 || seconds < best ? seconds : best;
 }
 
-/* `kvtui import FILE` into memcached: the bulk write path a user runs. */
-static double client_import(kv_client *client, const char *file, size_t n)
-{
-    char message[256] = "";
-    uint64_t items = 0;
-    double start = bench_now();
-    uint64_t id = kv_client_import(client, file, NULL, NULL);
-    kv_status status = bench_wait_stream(client, id, start, &items, NULL, NULL, message,
-                                         sizeof message);
-    double seconds = bench_now() - start;
-    if (status != KV_OK || items != n) {
-        fprintf(stderr, "kvbench: memcached import failed (%s): %s\n", kv_status_name(status),
-                message);
-        return -1;
-    }
-    return seconds;
-}
-
 static void run_writes(kv_client *client, int port, const bench_config *config, size_t n)
 {
     char measured[48], baseline[48];
@@ -527,7 +509,7 @@ static void run_writes(kv_client *client, int port, const bench_config *config, 
     double bare = -1, import = -1;
     for (int round = 0; round < WRITE_ROUNDS; round++) {
         bare = best_of(bare, bare_pipeline(port, n, OP_SET));
-        import = best_of(import, client_import(client, file, n));
+        import = best_of(import, bench_import_file(client, file, n)); /* `kvtui import` */
     }
     double quiet = bare_pipeline(port, n, OP_SETQ);
     size_t failed = 0;
