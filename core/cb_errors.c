@@ -5,6 +5,7 @@
 
 #include "cb_internal.h"
 #include "util_alloc.h"
+#include "util_text.h"
 
 #define BAD_REPLY(errbuf, len, ...) kv_error_printf(errbuf, len, KV_ERR_NETWORK, __VA_ARGS__)
 
@@ -65,14 +66,6 @@ static bool error_code(const char *text, uint16_t *code)
     return true;
 }
 
-static void copy_printable(char *out, size_t cap, const char *text)
-{
-    size_t n = 0;
-    for (; text[n] && n + 1 < cap; n++)
-        out[n] = text[n] >= 0x20 && text[n] < 0x7f ? text[n] : '?';
-    out[n] = '\0';
-}
-
 static int by_code(const void *a, const void *b)
 {
     const kv__cb_error_entry *x = a, *y = b;
@@ -100,7 +93,8 @@ static void error_map_entries(kv__cb_error_map *map, const cJSON *errors)
         const cJSON *name = cJSON_GetObjectItemCaseSensitive(item, "name");
         if (!item->string || !error_code(item->string, &e->code) || !cJSON_IsObject(item))
             continue;
-        copy_printable(e->name, sizeof e->name, cJSON_IsString(name) ? name->valuestring : "");
+        const char *text = cJSON_IsString(name) ? name->valuestring : "";
+        kv__printable(e->name, sizeof e->name, text, strlen(text), sizeof e->name);
         e->attrs = error_attrs(cJSON_GetObjectItemCaseSensitive(item, "attrs"));
         map->count++;
     }

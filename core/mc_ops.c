@@ -17,6 +17,7 @@
 #include "cb_internal.h"
 #include "mc_internal.h"
 #include "util_alloc.h"
+#include "util_text.h"
 
 /* Messages quote at most this much of a key, so they fit the result's message buffer. */
 #define KEY_SHOWN 100
@@ -150,17 +151,6 @@ void kv__mc_op_encode(kv__mc_conn *conn, const kv__op *op, uint32_t opaque, uint
     kv__mcbp_encode(&req, kv__mc_conn_append(conn, size), size);
 }
 
-/* The server's error text, printable and short, for the end of a message. */
-static void server_says(char *out, size_t cap, const kv__mcbp_packet *p)
-{
-    size_t n = p->value_len < 60 ? p->value_len : 60;
-    if (n + 1 > cap)
-        n = cap - 1;
-    for (size_t i = 0; i < n; i++)
-        out[i] = p->value[i] >= 0x20 && p->value[i] < 0x7f ? (char)p->value[i] : '?';
-    out[n] = '\0';
-}
-
 static void fail_key_exists(kv__op *op)
 {
     const kv_request *r = op->request;
@@ -177,7 +167,7 @@ static void fail_from_status(kv__mc_node *node, kv__op *op, const kv__mcbp_packe
 {
     const kv_request *r = op->request;
     char says[64];
-    server_says(says, sizeof says, p);
+    kv__printable(says, sizeof says, p->value, p->value_len, 60);
     kv_status status = kv__mcbp_status_to_kv(p->status);
     switch (p->status) {
     case KV__MCBP_STATUS_KEY_ENOENT:

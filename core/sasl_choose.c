@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "scram.h"
+#include "util_text.h"
 
 static const kv__sasl_mech mechs[] = {
     {"SCRAM-SHA512", "SCRAM-SHA-512", KV__SASL_SHA512, 4},
@@ -27,17 +28,6 @@ const kv__sasl_mech *kv__sasl_mech_find(const char *name, size_t len)
         if (same_name(mechs[i].couchbase, name, len) || same_name(mechs[i].cyrus, name, len))
             return &mechs[i];
     return NULL;
-}
-
-/* Server text fit for a message: at most 80 bytes, anything unprintable as '?'. */
-static void quote_offer(char *out, size_t cap, const uint8_t *data, size_t len)
-{
-    size_t n = len < 80 ? len : 80;
-    if (n >= cap)
-        n = cap - 1;
-    for (size_t i = 0; i < n; i++)
-        out[i] = data[i] >= 0x20 && data[i] < 0x7f ? (char)data[i] : '?';
-    out[n] = '\0';
 }
 
 /* Walk the offered names: keep the one WANTED names (any one known when WANTED is NULL) with the
@@ -68,7 +58,7 @@ bool kv__sasl_choose(const uint8_t *offered, size_t len, const char *forced, boo
 {
     char text[96];
     const kv__sasl_mech *wanted = forced ? kv__sasl_mech_find(forced, strlen(forced)) : NULL;
-    quote_offer(text, sizeof text, offered, len);
+    kv__printable(text, sizeof text, offered, len, 80);
     if (forced && !wanted) {
         snprintf(why, why_cap, "kvtui does not know the SASL mechanism '%s'", forced);
         return false;

@@ -20,6 +20,7 @@
 #include "kv.h"
 #include "scram.h"
 #include "util_alloc.h"
+#include "util_text.h"
 
 #define NONCE_BYTES 24
 /* "biws" is base64("n,,"): no channel binding, no authzid. */
@@ -64,17 +65,6 @@ static void wipe_free(char *s)
         OPENSSL_cleanse(s, strlen(s));
         free(s);
     }
-}
-
-/* Server text fit for a message: at most 60 bytes, anything unprintable as '?'. */
-static void quote(char *out, size_t cap, const uint8_t *data, size_t len)
-{
-    size_t n = len < 60 ? len : 60;
-    if (n >= cap)
-        n = cap - 1;
-    for (size_t i = 0; i < n; i++)
-        out[i] = data[i] >= 0x20 && data[i] < 0x7f ? (char)data[i] : '?';
-    out[n] = '\0';
 }
 
 static const EVP_MD *digest_of(kv__sasl_hash hash)
@@ -257,7 +247,7 @@ static kv__scram_result parse_server_first(const kv__scram *scram, const uint8_t
     size_t value_len;
     char text[64];
     if (take_attribute(&p, end, 'e', &value, &value_len)) {
-        quote(text, sizeof text, (const uint8_t *)value, value_len);
+        kv__printable(text, sizeof text, value, value_len, 60);
         say(why, cap, "the server refused: %s", text);
         return KV__SCRAM_SERVER_ERROR;
     }
@@ -279,7 +269,7 @@ static kv__scram_result parse_server_first(const kv__scram *scram, const uint8_t
     }
     if (value_len == 0 || kv_base64_decode(value, value_len, &sf->salt, &sf->salt_len) != KV_OK ||
         sf->salt_len == 0) {
-        quote(text, sizeof text, (const uint8_t *)value, value_len);
+        kv__printable(text, sizeof text, value, value_len, 60);
         say(why, cap, "the server's salt is not base64: '%s'", text);
         return KV__SCRAM_PROTOCOL_ERROR;
     }
@@ -288,7 +278,7 @@ static kv__scram_result parse_server_first(const kv__scram *scram, const uint8_t
         return KV__SCRAM_PROTOCOL_ERROR;
     }
     if (!parse_iterations(value, value_len, &sf->iterations)) {
-        quote(text, sizeof text, (const uint8_t *)value, value_len);
+        kv__printable(text, sizeof text, value, value_len, 60);
         say(why, cap, "the server asks for '%s' iterations; kvtui accepts %d to %d", text,
             KV__SCRAM_ITERATIONS_MIN, KV__SCRAM_ITERATIONS_MAX);
         return KV__SCRAM_PROTOCOL_ERROR;
@@ -420,7 +410,7 @@ kv__scram_result kv__scram_server_final(kv__scram *scram, const uint8_t *msg, si
         return KV__SCRAM_PROTOCOL_ERROR;
     }
     if (take_attribute(&p, end, 'e', &value, &value_len)) {
-        quote(text, sizeof text, (const uint8_t *)value, value_len);
+        kv__printable(text, sizeof text, value, value_len, 60);
         say(why, why_cap, "the server refused: %s", text);
         return KV__SCRAM_SERVER_ERROR;
     }
